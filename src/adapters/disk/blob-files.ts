@@ -1,0 +1,183 @@
+/**
+ * @module Content-addressed body files of the embedded object store. A body is
+ * streamed to a temporary file while its SHA-256 and MD5 are computed, fsynced,
+ * then renamed to `blobs/<aa>/<bb>/<sha256>`. File names are only ever hex digests
+ * made here, never object keys, so no key can name a path.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError } from '../../core/errors.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const HEAD_BYTES = 64;
+
+export interface WrittenBlob {
+  sha256: string;
+  md5: string;
+  size: number;
+}
+
+export interface WriteBlobOptions {
+  maxBytes?: number;
+  inspect?: (head: Buffer) => void;
+  /** When set, the body must hash to this digest or it is discarded. */
+  expectSha256?: string;
+}
+
+export class BlobFiles {
+  private readonly tmpDir: string;
+  /** Digests written but perhaps not yet referenced by committed metadata: never collected. */
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    // Temporary files are bodies whose put never finished (a crash mid-upload): nothing refers to them.
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new DomainError('invalid_request', 'malformed sha256');
+    return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  /**
+   * Stream a body to disk. On success the blob is durable and in place; the caller
+   * must call `release` once its metadata committed (or failed), so it may be collected.
+   */
+  async write(body: Readable, options: WriteBlobOptions = {}): Promise<WrittenBlob> {
+    const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    const sha = createHash('sha256');
+    const md5 = createHash('md5');
+    let size = 0;
+    let head: Buffer | null = Buffer.alloc(0);
+    const { maxBytes = Infinity, inspect } = options;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new DomainError('too_large', `the body exceeds ${maxBytes} bytes`, { maxBytes }));
+        if (head !== null) {
+          head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+          if (head.length >= HEAD_BYTES) {
+            const h = head;
+            head = null;
+            try {
+              inspect?.(h);
+            } catch (err) {
+              return done(err as Error);
+            }
+          }
+        }
+        sha.update(chunk);
+        md5.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        if (head !== null) {
+          try {
+            inspect?.(head);
+          } catch (err) {
+            return done(err as Error);
+          }
+        }
+        done();
+      },
+    });
+    try {
+      // flush: the file is fsynced before the stream reports it closed.
+      await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    const digest = sha.digest('hex');
+    if (options.expectSha256 !== undefined && options.expectSha256 !== digest) {
+      await unlink(tmp).catch(() => {});
+      throw new DomainError('invalid_request', 'the body does not match its SHA-256', { expected: options.expectSha256, actual: digest });
+    }
+    this.hold(digest);
+    try {
+      const dest = this.pathOf(digest);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await rename(tmp, dest);
+      await fsyncDir(join(dest, '..'));
+    } catch (err) {
+      this.release(digest);
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    return { sha256: digest, md5: md5.digest('hex'), size };
+  }
+
+  hold(sha256: string): void {
+    this.inFlight.set(sha256, (this.inFlight.get(sha256) ?? 0) + 1);
+  }
+
+  release(sha256: string): void {
+    const n = (this.inFlight.get(sha256) ?? 0) - 1;
+    if (n <= 0) this.inFlight.delete(sha256);
+    else this.inFlight.set(sha256, n);
+  }
+
+  isHeld(sha256: string): boolean {
+    return this.inFlight.has(sha256);
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A read stream of the body, or of bytes start..end inclusive. */
+  read(sha256: string, range?: { start: number; end: number }): ReadStream {
+    return createReadStream(this.pathOf(sha256), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await unlink(this.pathOf(sha256)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Every stored digest with its modification time. */
+  async *list(): AsyncGenerator<{ sha256: string; mtimeMs: number }> {
+    for (const a of await readdirSafe(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await readdirSafe(join(this.root, a))) {
+        for (const name of await readdirSafe(join(this.root, a, b))) {
+          if (!SHA256_HEX.test(name)) continue;
+          const s = await stat(join(this.root, a, b, name)).catch(() => null);
+          if (s) yield { sha256: name, mtimeMs: s.mtimeMs };
+        }
+      }
+    }
+  }
+}
+
+async function readdirSafe(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @module The region database's schema, applied in order by `migrate`. A region keeps
+ * its tables, object metadata, change log and replication progress in one SQLite
+ * file, so a data write and its change-log entry commit in one transaction.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE items (
+    tbl TEXT NOT NULL, pk TEXT NOT NULL,
+    data TEXT,                      -- JSON; NULL for a tombstone
+    epoch INTEGER NOT NULL, hlc TEXT NOT NULL, region TEXT NOT NULL,
+    PRIMARY KEY (tbl, pk)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE item_index (
+    tbl TEXT NOT NULL, idx TEXT NOT NULL, hv TEXT NOT NULL, sv TEXT NOT NULL, pk TEXT NOT NULL,
+    PRIMARY KEY (tbl, idx, hv, sv, pk)
+  ) WITHOUT ROWID;
+  CREATE INDEX item_index_by_pk ON item_index (tbl, pk);
+
+  CREATE TABLE object_versions (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
+    sha256 TEXT, etag TEXT, size INTEGER NOT NULL, content_type TEXT,
+    delete_marker INTEGER NOT NULL, last_modified TEXT NOT NULL,
+    epoch INTEGER NOT NULL, hlc TEXT NOT NULL, region TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, version_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX object_versions_by_sha ON object_versions (sha256);
+
+  -- The latest version of each key, kept in step with object_versions.
+  CREATE TABLE object_latest (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL, delete_marker INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+  ) WITHOUT ROWID;
+
+  -- The transactional outbox: one entry per local write, in commit order.
+  CREATE TABLE changelog (
+    seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,
+    bytes INTEGER NOT NULL, created_at INTEGER NOT NULL
+  );
+
+  -- Per origin region: the highest sequence of its log applied here.
+  CREATE TABLE applied (
+    origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, barrier_epoch INTEGER NOT NULL DEFAULT 0,
+    barrier_seq INTEGER NOT NULL DEFAULT 0, origin_head INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  -- Per peer: the highest sequence of this region's log the peer has acknowledged.
+  CREATE TABLE peer_acks (
+    peer TEXT PRIMARY KEY, seq INTEGER NOT NULL, acked_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  -- Writes that lost a last-writer-wins conflict, kept for review.
+  CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY, detected_at TEXT NOT NULL, kind TEXT NOT NULL,
+    name TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL,
+    loser TEXT NOT NULL, winner TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,229 @@
+/**
+ * @module The embedded table store: items as JSON rows in the region database, one
+ * row per secondary-index entry, every write logged in the same transaction.
+ */
+import { DomainError } from '../../core/errors.js';
+import { compareVersions, sameVersion, type Version } from '../../core/version.js';
+import type { ItemChange } from '../../core/change.js';
+import {
+  type Item,
+  type Page,
+  type PageOptions,
+  type StoredItem,
+  type TableDefinition,
+  type TableStore,
+  type WriteOptions,
+} from '../../ports/table-store.js';
+import type { Transactor, TxContext } from './transactor.js';
+import { decodeCursor, encodeCursor, pageSize } from './paging.js';
+import { assertKey } from '../../core/keys.js';
+
+interface ItemRow {
+  pk: string;
+  data: string | null;
+  epoch: number;
+  hlc: string;
+  region: string;
+}
+
+export interface ItemCommit {
+  table: string;
+  key: string;
+  before: StoredItem | undefined;
+  after: StoredItem;
+  /** 'local' for a write accepted here, 'remote' for one applied from a peer. */
+  origin: 'local' | 'remote';
+}
+
+/** Runs inside the transaction of every committed item change of its table. */
+export type ItemHook = (commit: ItemCommit, tx: TxContext) => void;
+
+export type RemoteOutcome =
+  | { outcome: 'applied'; before: StoredItem | undefined }
+  | { outcome: 'duplicate' }
+  | { outcome: 'stale'; current: StoredItem };
+
+export class SqliteTableStore implements TableStore {
+  private readonly defs = new Map<string, TableDefinition>();
+  private readonly hooks = new Map<string, ItemHook[]>();
+  private readonly stmts;
+
+  constructor(private readonly tx: Transactor, definitions: readonly TableDefinition[]) {
+    for (const d of definitions) this.defs.set(d.name, d);
+    const db = tx.db;
+    this.stmts = {
+      get: db.prepare('SELECT pk, data, epoch, hlc, region FROM items WHERE tbl = ? AND pk = ?'),
+      upsert: db.prepare(
+        `INSERT INTO items (tbl, pk, data, epoch, hlc, region) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tbl, pk) DO UPDATE SET data = excluded.data, epoch = excluded.epoch, hlc = excluded.hlc, region = excluded.region`,
+      ),
+      dropIndex: db.prepare('DELETE FROM item_index WHERE tbl = ? AND pk = ?'),
+      addIndex: db.prepare('INSERT OR IGNORE INTO item_index (tbl, idx, hv, sv, pk) VALUES (?, ?, ?, ?, ?)'),
+      queryAsc: db.prepare(
+        `SELECT i.pk, i.data, i.epoch, i.hlc, i.region, x.sv FROM item_index x JOIN items i ON i.tbl = x.tbl AND i.pk = x.pk
+         WHERE x.tbl = ? AND x.idx = ? AND x.hv = ? AND (x.sv, x.pk) > (?, ?) ORDER BY x.sv, x.pk LIMIT ?`,
+      ),
+      queryDesc: db.prepare(
+        `SELECT i.pk, i.data, i.epoch, i.hlc, i.region, x.sv FROM item_index x JOIN items i ON i.tbl = x.tbl AND i.pk = x.pk
+         WHERE x.tbl = ? AND x.idx = ? AND x.hv = ? AND (x.sv, x.pk) < (?, ?) ORDER BY x.sv DESC, x.pk DESC LIMIT ?`,
+      ),
+      scan: db.prepare('SELECT pk, data, epoch, hlc, region FROM items WHERE tbl = ? AND pk > ? ORDER BY pk LIMIT ?'),
+    };
+  }
+
+  definition(table: string): TableDefinition {
+    const def = this.defs.get(table);
+    if (!def) throw new DomainError('invalid_request', `unknown table "${table}"`);
+    return def;
+  }
+
+  tables(): string[] {
+    return [...this.defs.keys()];
+  }
+
+  /** Register a hook that runs inside the transaction of every change to `table`. */
+  onCommit(table: string, hook: ItemHook): void {
+    const list = this.hooks.get(table) ?? [];
+    list.push(hook);
+    this.hooks.set(table, list);
+  }
+
+  async get<T extends Item = Item>(table: string, key: string): Promise<T | undefined> {
+    return this.getSync<T>(table, key);
+  }
+
+  getSync<T extends Item = Item>(table: string, key: string): T | undefined {
+    return (this.read(table, key)?.item ?? undefined) as T | undefined;
+  }
+
+  async getVersioned<T extends Item = Item>(table: string, key: string): Promise<StoredItem<T> | undefined> {
+    return this.read(table, key) as StoredItem<T> | undefined;
+  }
+
+  async put<T extends Item>(table: string, item: T, options: WriteOptions): Promise<StoredItem<T>> {
+    const def = this.definition(table);
+    const key = item[def.key];
+    if (typeof key !== 'string') throw new DomainError('invalid_request', `item has no string key "${def.key}"`);
+    assertKey(key);
+    return this.write(table, key, item, options) as StoredItem<T>;
+  }
+
+  async delete(table: string, key: string, options: WriteOptions): Promise<StoredItem | undefined> {
+    this.definition(table);
+    assertKey(key);
+    return this.tx.run(() => {
+      const before = this.read(table, key);
+      if (options.expected !== undefined) checkExpected(before, options.expected);
+      if (!before || before.item === null) return undefined;
+      return this.write(table, key, null, options);
+    });
+  }
+
+  async query<T extends Item = Item>(table: string, index: string, value: string, options: PageOptions = {}): Promise<Page<T>> {
+    const def = this.definition(table);
+    if (!def.indexes?.[index]) throw new DomainError('invalid_request', `table "${table}" has no index "${index}"`);
+    const limit = pageSize(options.limit);
+    const desc = options.order === 'desc';
+    const [sv, pk] = options.cursor ? decodeCursor(options.cursor, 2) : desc ? ['\u{10FFFF}', '\u{10FFFF}'] : ['', ''];
+    const stmt = desc ? this.stmts.queryDesc : this.stmts.queryAsc;
+    const rows = stmt.all(table, index, value, sv, pk, limit + 1) as Array<ItemRow & { sv: string }>;
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => JSON.parse(r.data!) as T),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.sv, last.pk]) : null,
+    };
+  }
+
+  async scan(table: string, options: PageOptions = {}): Promise<Page<StoredItem>> {
+    const limit = pageSize(options.limit);
+    const [after] = options.cursor ? decodeCursor(options.cursor, 1) : [''];
+    const rows = this.stmts.scan.all(table, after, limit + 1) as ItemRow[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => toStored(table, r)),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.pk]) : null,
+    };
+  }
+
+  /**
+   * Apply a change that a peer logged: last-writer-wins by version. Idempotent:
+   * the same change applied twice is a duplicate. Runs in the caller's transaction.
+   */
+  applyRemote(change: ItemChange): RemoteOutcome {
+    return this.tx.run((tx) => {
+      const before = this.read(change.table, change.key);
+      if (before) {
+        const order = compareVersions(change.version, before.version);
+        if (order === 0) return { outcome: 'duplicate' };
+        if (order < 0) return { outcome: 'stale', current: before };
+      }
+      const after = this.store(change.table, change.key, change.item, change.version);
+      this.runHooks({ table: change.table, key: change.key, before, after, origin: 'remote' }, tx);
+      return { outcome: 'applied', before };
+    });
+  }
+
+  private write(table: string, key: string, item: Item | null, options: WriteOptions): StoredItem {
+    return this.tx.run((tx) => {
+      const before = this.read(table, key);
+      if (options.expected !== undefined) checkExpected(before, options.expected);
+      const version = options.stamp();
+      if (before && compareVersions(version, before.version) <= 0) {
+        // A stamp never goes backwards on one region; reaching this means a newer
+        // version replicated in from a region with a higher epoch or a clock ahead.
+        throw new DomainError('conflict', `a newer version of ${table}/${key} exists`, { current: before.version });
+      }
+      const after = this.store(table, key, item, version);
+      this.tx.log.append({ kind: 'item', table, key, item, version });
+      this.runHooks({ table, key, before, after, origin: 'local' }, tx);
+      return after;
+    });
+  }
+
+  private store(table: string, key: string, item: Item | null, version: Version): StoredItem {
+    this.stmts.upsert.run(table, key, item === null ? null : JSON.stringify(item), version.epoch, version.hlc, version.region);
+    this.stmts.dropIndex.run(table, key);
+    const def = this.defs.get(table);
+    if (item !== null && def?.indexes) {
+      for (const [name, idx] of Object.entries(def.indexes)) {
+        const hv = item[idx.hash];
+        if (typeof hv !== 'string') continue;
+        const sv = idx.sort ? item[idx.sort] : '';
+        this.stmts.addIndex.run(table, name, hv, typeof sv === 'string' ? sv : '', key);
+      }
+    }
+    return { table, key, item, version };
+  }
+
+  private runHooks(commit: ItemCommit, tx: TxContext): void {
+    for (const hook of this.hooks.get(commit.table) ?? []) hook(commit, tx);
+  }
+
+  private read(table: string, key: string): StoredItem | undefined {
+    const row = this.stmts.get.get(table, key) as ItemRow | undefined;
+    return row ? toStored(table, row) : undefined;
+  }
+}
+
+function toStored(table: string, r: ItemRow): StoredItem {
+  return {
+    table,
+    key: r.pk,
+    item: r.data === null ? null : (JSON.parse(r.data) as Item),
+    version: { epoch: r.epoch, hlc: r.hlc, region: r.region },
+  };
+}
+
+function checkExpected(current: StoredItem | undefined, expected: Version | null): void {
+  const live = current && current.item !== null ? current : undefined;
+  if (expected === null) {
+    if (live) throw new DomainError('conflict', `${current!.table}/${current!.key} already exists`, { current: live.version });
+    return;
+  }
+  if (!live || !sameVersion(live.version, expected)) {
+    throw new DomainError('conflict', 'the item changed since it was read', { current: live?.version ?? null });
+  }
+}
+

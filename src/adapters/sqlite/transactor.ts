@@ -1,0 +1,58 @@
+/**
+ * @module Runs work in one SQLite transaction and, once the outermost transaction has
+ * committed, runs what the work queued for after the commit (waking shippers,
+ * pushing live events). Nested calls join the outer transaction.
+ */
+import type { Db } from './database.js';
+import type { ChangeLog } from './change-log.js';
+
+export interface TxContext {
+  /** Run `fn` after the outermost transaction commits; dropped if it rolls back. */
+  afterCommit(fn: () => void): void;
+}
+
+export class Transactor {
+  private depth = 0;
+  private pending: Array<() => void> = [];
+
+  constructor(readonly db: Db, readonly log: ChangeLog) {}
+
+  run<T>(work: (tx: TxContext) => T): T {
+    if (this.depth > 0) return this.nested(work);
+    this.depth++;
+    this.pending = [];
+    let result: T;
+    try {
+      result = this.db.transaction(() => work(this.context))();
+    } catch (err) {
+      this.pending = [];
+      throw err;
+    } finally {
+      this.depth--;
+    }
+    const queued = this.pending;
+    this.pending = [];
+    this.log.notifyCommitted();
+    for (const fn of queued) fn();
+    return result;
+  }
+
+  private nested<T>(work: (tx: TxContext) => T): T {
+    const mark = this.pending.length;
+    this.depth++;
+    try {
+      return this.db.transaction(() => work(this.context))();
+    } catch (err) {
+      this.pending.length = mark;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private readonly context: TxContext = {
+    afterCommit: (fn) => {
+      this.pending.push(fn);
+    },
+  };
+}
