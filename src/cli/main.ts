@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * @module The `mraa` command: one file per command, registered here.
+ */
+import { Command } from 'commander';
+import { registerRegionCommand } from './region-command.js';
+import { registerStateCommands } from './state-commands.js';
+import { registerUpCommand } from './up.js';
+import { registerUsersCommand } from './users-command.js';
+
+const program = new Command('mraa')
+  .description('multi-region active/passive application platform')
+  .option('--config <file>', 'the deployment configuration (default: ./mraa.config.json)')
+  .showHelpAfterError();
+
+registerUpCommand(program);
+registerRegionCommand(program);
+registerStateCommands(program);
+registerUsersCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,46 @@
+/**
+ * @module `mraa region --region NAME`: runs one region server in the foreground, with
+ * its own data directory (production: one per host; locally: how a dead region of
+ * `mraa up` is started again).
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { startRegion } from '../region/region.js';
+import { bold } from './format.js';
+import { run } from './run.js';
+
+export function registerRegionCommand(program: Command): void {
+  program
+    .command('region')
+    .description('run one region server in the foreground')
+    .requiredOption('--region <name>', 'the region to run, as named in the configuration')
+    .action((opts: { region: string }, cmd: Command) =>
+      run(cmd, async (g) => {
+        const config = loadConfig(g.config);
+        const running = await startRegion({
+          config,
+          region: opts.region,
+          ...(process.env.MRAA_ADMIN_PASSWORD ? { adminPassword: process.env.MRAA_ADMIN_PASSWORD } : {}),
+          onGeneratedAdminPassword: (password) => {
+            // Shown once, to the operator's terminal, never to the log.
+            process.stderr.write(`\n${bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`);
+          },
+        });
+        let stopping = false;
+        const stop = async () => {
+          if (stopping) return;
+          stopping = true;
+          await running.close();
+          process.exit(0);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        if (process.env.MRAA_SUPERVISED === '1') {
+          // Started by `mraa up`: stop when the supervisor goes away (its end of stdin closes).
+          process.stdin.on('end', stop);
+          process.stdin.on('close', stop);
+          process.stdin.resume();
+        }
+      }),
+    );
+}

@@ -1,0 +1,127 @@
+/**
+ * @module `mraa up`: a whole deployment on this machine. On the first run it writes
+ * mraa.config.json (mode 0600, generated secrets); it starts one process per region
+ * and the edge, prints where everything is and the admin credentials, and stops
+ * every process it started on Ctrl-C.
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { configPath, defaultConfig, DEFAULT_BASE_PORT, loadConfig, writeConfig, type LoadedConfig } from '../config/config.js';
+import { generatePassword } from '../auth/passwords.js';
+import { startEdge } from '../edge/edge.js';
+import { choosePorts } from '../local/ports.js';
+import { Supervisor } from '../local/supervisor.js';
+import { LOG_REDACT } from '../region/region.js';
+import { Deployment } from './deployment.js';
+import { bold, dim, green, red, table, yellow } from './format.js';
+import { run } from './run.js';
+import { agreement } from './state-commands.js';
+
+const READY_TIMEOUT_MS = 30_000;
+
+async function waitReady(url: string, alive: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && alive()) {
+    try {
+      const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return true;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function adminPasswordWorks(config: LoadedConfig, password: string): Promise<boolean> {
+  const primary = config.regions.find((r) => r.role === 'primary')!;
+  try {
+    const res = await fetch(new URL('/auth/signin', primary.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+      signal: AbortSignal.timeout(5000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run a local deployment: the edge and one process per region, on loopback')
+    .option('--base-port <port>', `first port on a new deployment (edge, then regions); taken ports fall back to free ones`, String(DEFAULT_BASE_PORT))
+    .action((opts: { basePort: string }, cmd: Command) =>
+      run(cmd, async (g) => {
+        const file = configPath(g.config);
+        let created = false;
+        if (!existsSync(file)) {
+          const ports = await choosePorts(3, Number(opts.basePort));
+          writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1) }));
+          created = true;
+        }
+        const config = loadConfig(file);
+        const here = (p: string) => relative(process.cwd(), p) || '.';
+        console.log(bold(`mraa: local deployment of "${config.appId}"`));
+        if (created) console.log(`Created ${here(file)} (mode 0600) with generated secrets.`);
+
+        const fromEnv = process.env.MRAA_ADMIN_PASSWORD;
+        const candidate = fromEnv || generatePassword();
+        const supervisor = new Supervisor(config, { MRAA_ADMIN_PASSWORD: candidate });
+        const logger = pino({ base: { component: 'edge' }, redact: LOG_REDACT, level: 'warn' });
+        let stopping = false;
+        supervisor.on('exit', (p) => {
+          if (stopping) return;
+          const how = p.exit?.signal ? `signal ${p.exit.signal}` : `exit code ${p.exit?.code}`;
+          console.log(red(`\n! Region ${p.name} (pid ${p.pid}) died (${how}): a region outage. It is not restarted.`));
+          console.log(`  Start it again with: mraa region --region ${p.name}${g.config ? ` --config ${g.config}` : ''}   (log: ${here(p.logFile)})`);
+        });
+
+        for (const r of config.regions) supervisor.start(r.name);
+        const edge = await startEdge({ config, logger });
+
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          console.log(`\n${signal}: stopping every process started here...`);
+          await supervisor.stopAll();
+          await edge.close();
+          console.log('Stopped.');
+          process.exit(0);
+        };
+        process.on('SIGINT', () => void stop('Ctrl-C'));
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+
+        const procs = supervisor.list();
+        const ready = await Promise.all(
+          config.regions.map((r) => waitReady(r.url, () => supervisor.list().find((p) => p.name === r.name)!.running)),
+        );
+        console.log('');
+        console.log(
+          table(
+            ['PROCESS', 'ROLE', 'URL', 'PID', 'STATUS', 'LOG'],
+            [
+              ...config.regions.map((r, i) => [r.name, r.role, r.url, String(procs[i]!.pid ?? '-'), ready[i] ? green('ready') : red('not ready'), here(procs[i]!.logFile)]),
+              ['edge', 'web app', config.edge.url, String(process.pid), green('ready'), dim('(this process)')],
+            ],
+          ),
+        );
+        console.log('');
+        console.log(`Web app:   ${bold(config.edge.url)}`);
+        if (await adminPasswordWorks(config, candidate)) {
+          console.log(`Admin:     username ${bold('admin')}  password ${bold(candidate)}${fromEnv ? ' (from MRAA_ADMIN_PASSWORD)' : yellow('  (shown once: keep it)')}`);
+        } else {
+          console.log('Admin:     username admin, with the password set at first start');
+        }
+        console.log(`Data:      ${here(config.dataRoot)}    Config: ${here(config.file)}`);
+        const states = await new Deployment(config).states();
+        console.log(`State:     ${agreement(states)}`);
+        console.log(dim('\nCtrl-C stops every process started here. Try: mraa state, mraa fence, mraa activate (in another terminal, this folder).'));
+        if (ready.some((r) => !r)) process.exitCode = 1;
+      }),
+    );
+}

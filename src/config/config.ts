@@ -1,0 +1,115 @@
+/**
+ * @module The deployment configuration, `mraa.config.json`: app, regions, edge, data
+ * directory and the generated secrets. Holding secrets, the file is written with
+ * mode 0600 and refused when other users can read it.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const CONFIG_FILE = 'mraa.config.json';
+export const DEFAULT_APP_ID = 'photos';
+export const DEFAULT_REGIONS = ['us-east-1', 'ap-northeast-1'] as const;
+export const DEFAULT_BASE_PORT = 7100;
+export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+const regionSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a region name is lower-case letters, digits and dashes'),
+  url: z.url(),
+  role: z.enum(['primary', 'secondary']),
+});
+
+export const configSchema = z
+  .object({
+    appId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    regions: z.array(regionSchema).min(2),
+    edge: z.object({ url: z.url() }),
+    dataDir: z.string().min(1),
+    secrets: z.object({
+      tokenKey: z.string().min(32),
+      replicationKey: z.string().min(32),
+    }),
+    settings: z
+      .object({
+        maxUploadBytes: z.number().int().positive().default(DEFAULT_MAX_UPLOAD_BYTES),
+        tokenTtlSeconds: z.number().int().positive().default(12 * 3600),
+      })
+      .prefault({}),
+  })
+  .refine((c) => c.regions.filter((r) => r.role === 'primary').length === 1, 'exactly one region has role "primary"')
+  .refine((c) => new Set(c.regions.map((r) => r.name)).size === c.regions.length, 'region names are unique');
+
+export type Config = z.infer<typeof configSchema>;
+export type RegionConfig = Config['regions'][number];
+
+export interface LoadedConfig extends Config {
+  /** Absolute path of the file it came from. */
+  file: string;
+  /** Absolute data directory (dataDir resolved against the file's folder). */
+  dataRoot: string;
+}
+
+export class ConfigError extends Error {}
+
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function defaultConfig(ports: { edge: number; regions: number[] }): Config {
+  return {
+    appId: DEFAULT_APP_ID,
+    regions: DEFAULT_REGIONS.map((name, i) => ({
+      name,
+      url: `http://127.0.0.1:${ports.regions[i]}`,
+      role: i === 0 ? ('primary' as const) : ('secondary' as const),
+    })),
+    edge: { url: `http://127.0.0.1:${ports.edge}` },
+    dataDir: 'data',
+    secrets: { tokenKey: generateSecret(), replicationKey: generateSecret() },
+    settings: { maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES, tokenTtlSeconds: 12 * 3600 },
+  };
+}
+
+export function writeConfig(file: string, config: Config): void {
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+}
+
+export function configPath(explicit?: string): string {
+  return resolve(explicit ?? CONFIG_FILE);
+}
+
+export function loadConfig(explicit?: string): LoadedConfig {
+  const file = configPath(explicit);
+  if (!existsSync(file)) {
+    throw new ConfigError(`no ${CONFIG_FILE} here (${file}); run "mraa up" once to create one, or pass --config`);
+  }
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) {
+    throw new ConfigError(`${file} holds secrets but has mode ${mode.toString(8)}; run: chmod 600 ${file}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`).join('\n');
+    throw new ConfigError(`${file} is not a valid configuration:\n${issues}`);
+  }
+  const dataRoot = isAbsolute(parsed.data.dataDir) ? parsed.data.dataDir : resolve(dirname(file), parsed.data.dataDir);
+  return { ...parsed.data, file, dataRoot };
+}
+
+export function findRegion(config: Config, name: string): RegionConfig {
+  const region = config.regions.find((r) => r.name === name);
+  if (!region) throw new ConfigError(`no region "${name}" in the configuration; regions are ${config.regions.map((r) => r.name).join(', ')}`);
+  return region;
+}
+
+export function primaryRegion(config: Config): RegionConfig {
+  return config.regions.find((r) => r.role === 'primary')!;
+}

@@ -1,0 +1,59 @@
+/**
+ * @module The edge: serves the web app and `/config.json` (the counterpart of the
+ * reference solution's CloudFront distribution and uiConfig.json).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import type { Config } from '../config/config.js';
+import { WEB_DIST } from '../paths.js';
+import { PLACEHOLDER_PAGE } from './placeholder-page.js';
+
+export interface EdgeConfigJson {
+  appId: string;
+  regions: Array<{ name: string; url: string; role: 'primary' | 'secondary' }>;
+}
+
+export function publicConfig(config: Config): EdgeConfigJson {
+  return { appId: config.appId, regions: config.regions.map(({ name, url, role }) => ({ name, url, role })) };
+}
+
+export interface EdgeOptions {
+  config: Config;
+  logger: FastifyBaseLogger;
+  webDist?: string;
+  /** Extra routes (the local supervisor's controls). */
+  extend?: (app: FastifyInstance) => void;
+}
+
+export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  const dist = options.webDist ?? WEB_DIST;
+  const body = publicConfig(options.config);
+
+  app.get('/config.json', async (_req, reply) => reply.header('cache-control', 'no-cache').send(body));
+  options.extend?.(app);
+
+  if (existsSync(join(dist, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: dist,
+      wildcard: false,
+      setHeaders(reply, path) {
+        // Vite puts a content hash in every asset's name: cache those for a year; index.html never.
+        reply.header('cache-control', path.includes(`${join(dist, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    // Client-side routes fall back to the app's index.html.
+    app.setNotFoundHandler((request, reply) => {
+      if (request.method !== 'GET' || request.url.startsWith('/assets/')) return reply.code(404).send({ error: { code: 'not_found', message: 'not found' } });
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PLACEHOLDER_PAGE));
+  }
+
+  const url = new URL(options.config.edge.url);
+  await app.listen({ host: url.hostname, port: Number(url.port) });
+  return app;
+}

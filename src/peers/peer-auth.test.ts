@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../core/errors.js';
+import { PEER_HEADERS, PEER_WINDOW_MS, PeerVerifier, sha256Hex, signPeerRequest } from './peer-auth.js';
+
+const KEY = 'k'.repeat(43);
+const regions = new Set(['us-east-1', 'ap-northeast-1']);
+
+function signed(body = '{"a":1}', now = 1_000_000, key = KEY) {
+  const headers = signPeerRequest(key, { method: 'POST', path: '/internal/x', region: 'us-east-1', contentSha256: sha256Hex(body) }, now);
+  return { method: 'POST', path: '/internal/x', headers, rawBody: body };
+}
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+    return 'accepted';
+  } catch (err) {
+    return err instanceof DomainError ? `${err.code}: ${err.message}` : String(err);
+  }
+}
+
+describe('inter-region request signatures', () => {
+  it('accepts a correctly signed request once', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000);
+    const req = signed();
+    expect(v.verify(req)).toEqual({ region: 'us-east-1', contentSha256: sha256Hex('{"a":1}') });
+    expect(refusal(() => v.verify(req))).toMatch(/^unauthenticated: .*replayed/);
+  });
+
+  it('refuses a request signed with another key', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000);
+    expect(refusal(() => v.verify(signed('{}', 1_000_000, 'x'.repeat(43))))).toMatch(/bad signature/);
+  });
+
+  it('refuses a request without a signature', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000);
+    expect(refusal(() => v.verify({ method: 'GET', path: '/internal/x', headers: {} }))).toMatch(/without a signature/);
+  });
+
+  it('refuses a stale or future timestamp', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000 + PEER_WINDOW_MS + 1);
+    expect(refusal(() => v.verify(signed('{}', 1_000_000)))).toMatch(/time window/);
+    const early = new PeerVerifier(KEY, regions, () => 1_000_000 - PEER_WINDOW_MS - 1);
+    expect(refusal(() => early.verify(signed('{}', 1_000_000)))).toMatch(/time window/);
+  });
+
+  it('refuses a body swapped after signing, a changed path or method', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000);
+    expect(refusal(() => v.verify({ ...signed(), rawBody: '{"a":2}' }))).toMatch(/does not match/);
+    expect(refusal(() => v.verify({ ...signed(), path: '/internal/y' }))).toMatch(/bad signature/);
+    expect(refusal(() => v.verify({ ...signed(), method: 'PUT' }))).toMatch(/bad signature/);
+  });
+
+  it('refuses a forged region name', () => {
+    const v = new PeerVerifier(KEY, regions, () => 1_000_000);
+    const req = signed();
+    expect(refusal(() => v.verify({ ...req, headers: { ...req.headers, [PEER_HEADERS.region]: 'ap-northeast-1' } }))).toMatch(/bad signature/);
+  });
+
+  it('refuses an unknown region even with the right key', () => {
+    const v = new PeerVerifier(KEY, new Set(['ap-northeast-1']), () => 1_000_000);
+    expect(refusal(() => v.verify(signed()))).toMatch(/unknown region/);
+  });
+});

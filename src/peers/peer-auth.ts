@@ -1,0 +1,111 @@
+/**
+ * @module Authentication of inter-region requests: HMAC-SHA256 with the shared
+ * replication key over method, path, timestamp, nonce, sending region and the
+ * body's SHA-256. A request outside the time window, or whose nonce was seen
+ * before, is refused: a captured request cannot be replayed.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../core/errors.js';
+
+export const PEER_HEADERS = {
+  timestamp: 'x-mraa-timestamp',
+  nonce: 'x-mraa-nonce',
+  region: 'x-mraa-region',
+  contentSha256: 'x-mraa-content-sha256',
+  signature: 'x-mraa-signature',
+} as const;
+
+/** How far a request's timestamp may be from the receiver's clock. */
+export const PEER_WINDOW_MS = 30_000;
+
+export const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function canonical(method: string, path: string, timestamp: string, nonce: string, region: string, contentSha256: string): string {
+  return [method.toUpperCase(), path, timestamp, nonce, region, contentSha256].join('\n');
+}
+
+function mac(key: string, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** Headers for a signed request. `contentSha256` is the body's digest (EMPTY_SHA256 when none). */
+export function signPeerRequest(
+  key: string,
+  req: { method: string; path: string; region: string; contentSha256: string },
+  now = Date.now(),
+): Record<string, string> {
+  const timestamp = String(now);
+  const nonce = randomBytes(16).toString('hex');
+  return {
+    [PEER_HEADERS.timestamp]: timestamp,
+    [PEER_HEADERS.nonce]: nonce,
+    [PEER_HEADERS.region]: req.region,
+    [PEER_HEADERS.contentSha256]: req.contentSha256,
+    [PEER_HEADERS.signature]: mac(key, canonical(req.method, req.path, timestamp, nonce, req.region, req.contentSha256)),
+  };
+}
+
+export interface VerifiedPeer {
+  region: string;
+  /** The digest the signature covers; the route checks the body against it. */
+  contentSha256: string;
+}
+
+export class PeerVerifier {
+  private readonly seen = new Map<string, number>();
+  private prunedAt = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly knownRegions: ReadonlySet<string>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Verify a request's signature, window and nonce. `rawBody`, when the body was
+   * buffered, must hash to the signed digest; a streamed body is checked by its route.
+   */
+  verify(req: { method: string; path: string; headers: Record<string, string | string[] | undefined>; rawBody?: string | Buffer }): VerifiedPeer {
+    const h = (name: string) => {
+      const v = req.headers[name];
+      return typeof v === 'string' ? v : undefined;
+    };
+    const timestamp = h(PEER_HEADERS.timestamp);
+    const nonce = h(PEER_HEADERS.nonce);
+    const region = h(PEER_HEADERS.region);
+    const contentSha256 = h(PEER_HEADERS.contentSha256);
+    const signature = h(PEER_HEADERS.signature);
+    if (!timestamp || !nonce || !region || !contentSha256 || !signature) {
+      throw new DomainError('unauthenticated', 'inter-region request without a signature');
+    }
+    const expected = Buffer.from(mac(this.key, canonical(req.method, req.path, timestamp, nonce, region, contentSha256)), 'hex');
+    const given = Buffer.from(signature, 'hex');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new DomainError('unauthenticated', 'inter-region request with a bad signature');
+    }
+    const now = this.now();
+    const ts = Number(timestamp);
+    if (!Number.isFinite(ts) || Math.abs(now - ts) > PEER_WINDOW_MS) {
+      throw new DomainError('unauthenticated', 'inter-region request outside the time window (check the clocks)');
+    }
+    if (!this.knownRegions.has(region)) throw new DomainError('unauthenticated', `unknown region "${region}"`);
+    if (req.rawBody !== undefined && sha256Hex(req.rawBody) !== contentSha256) {
+      throw new DomainError('unauthenticated', 'inter-region request whose body does not match its signature');
+    }
+    this.prune(now);
+    if (this.seen.has(nonce)) throw new DomainError('unauthenticated', 'inter-region request replayed');
+    this.seen.set(nonce, ts + PEER_WINDOW_MS);
+    return { region, contentSha256 };
+  }
+
+  /** Forget nonces whose timestamp has left the window: a replay of them fails the window check. */
+  private prune(now: number): void {
+    if (now - this.prunedAt < 1000) return;
+    this.prunedAt = now;
+    for (const [nonce, expiry] of this.seen) if (expiry < now) this.seen.delete(nonce);
+  }
+}

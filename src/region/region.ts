@@ -1,0 +1,157 @@
+/**
+ * @module The composition root of a region server: opens the region's storage, wires
+ * the services to their ports and the routes to the services, listens on the
+ * region's URL, then runs the start-up check before admitting writes.
+ */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { openEmbeddedStorage, type EmbeddedStorage } from '../adapters/embedded.js';
+import { isWriter } from '../core/app-state.js';
+import { HybridLogicalClock } from '../core/hlc.js';
+import { findRegion, primaryRegion, type LoadedConfig } from '../config/config.js';
+import { buildHttpApp } from '../http/app.js';
+import { guards } from '../http/auth-guards.js';
+import { healthRoutes } from '../http/health.routes.js';
+import { Metrics } from '../http/metrics.js';
+import { AuthService } from '../auth/auth.service.js';
+import { authRoutes } from '../auth/auth.routes.js';
+import { TokenSigner } from '../auth/tokens.js';
+import { UsersRepository } from '../auth/users.repository.js';
+import { PeerVerifier } from '../peers/peer-auth.js';
+import { PeerClient } from '../peers/peer-client.js';
+import { peerStateRoutes } from '../peers/peer.routes.js';
+import { drainChecker, lossEstimator } from '../replication/drain.js';
+import { ReplicationProgress } from '../replication/progress.js';
+import { StateEvents } from '../routing/state-events.js';
+import { StateService } from '../routing/state.service.js';
+import { StateSync } from '../routing/state-sync.js';
+import { stateRoutes } from '../routing/state.routes.js';
+import { WriteAdmission } from '../routing/write-admission.js';
+import { TABLES } from './tables.js';
+
+export const LOG_REDACT = [
+  'password',
+  '*.password',
+  'newPassword',
+  'currentPassword',
+  'token',
+  '*.token',
+  'passwordHash',
+  '*.passwordHash',
+  'secrets',
+  '*.secrets',
+  'req.headers.authorization',
+  'headers.authorization',
+];
+
+export interface RegionOptions {
+  config: LoadedConfig;
+  region: string;
+  logger?: Logger;
+  /** Password for `admin` when this region creates it (MRAA_ADMIN_PASSWORD). */
+  adminPassword?: string;
+  /** Told the generated admin password, once, when this region created `admin` without one. */
+  onGeneratedAdminPassword?: (password: string) => void;
+}
+
+export interface RunningRegion {
+  name: string;
+  url: string;
+  app: FastifyInstance;
+  storage: EmbeddedStorage;
+  state: StateService;
+  close(): Promise<void>;
+}
+
+export async function startRegion(options: RegionOptions): Promise<RunningRegion> {
+  const { config } = options;
+  const self = findRegion(config, options.region);
+  const logger = options.logger ?? pino({ base: { region: self.name }, redact: LOG_REDACT });
+  const peers = config.regions.filter((r) => r.name !== self.name);
+  const urlOf = (name: string) => config.regions.find((r) => r.name === name)?.url;
+  const topology = { primary: primaryRegion(config).name, regions: config.regions.map((r) => r.name) };
+
+  const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
+  const clock = new HybridLogicalClock();
+  const events = new StateEvents();
+  const metrics = new Metrics(self.name);
+  const progress = new ReplicationProgress(storage.db);
+  const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
+  const verifier = new PeerVerifier(config.secrets.replicationKey, new Set([...config.regions.map((r) => r.name), 'operator']));
+
+  const state = new StateService({
+    region: self.name,
+    topology,
+    tables: storage.tables,
+    log: storage.log,
+    clock,
+    events,
+    drainCheck: drainChecker(self.name, progress, peerClient, urlOf),
+    lossEstimate: lossEstimator(self.name, progress, peerClient, urlOf),
+  });
+  await state.init(config.appId);
+  const admission = new WriteAdmission({ appId: config.appId, region: self.name, state, clock, regionUrl: urlOf });
+  const stamp = () => {
+    try {
+      return admission.stamp();
+    } catch (err) {
+      metrics.writesRefused.inc({ reason: (err as { code?: string }).code ?? 'unknown' });
+      throw err;
+    }
+  };
+  const auth = new AuthService(new UsersRepository(storage.tables), new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds));
+
+  metrics.gaugeFn('mraa_state_epoch', 'Epoch of the newest state record this region knows', ['app'], (set) => {
+    const r = state.get(config.appId);
+    if (r) set({ app: config.appId }, r.epoch);
+  });
+  metrics.gaugeFn('mraa_state_writer', '1 when this region accepts application writes', ['app', 'state'], (set) => {
+    const r = state.get(config.appId);
+    if (r) set({ app: config.appId, state: r.state }, isWriter(r, self.name) ? 1 : 0);
+  });
+  metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) => set({}, events.subscriberCount()));
+
+  let ready = false;
+  const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics });
+  const g = guards((token) => auth.verifyToken(token));
+  healthRoutes(app, {
+    region: self.name,
+    metrics,
+    readiness: () => (ready ? { ready } : { ready, reason: 'start-up check in progress' }),
+    requireLoopbackOrAdmin: g.requireLoopbackOrAdmin,
+  });
+  stateRoutes(app, { state, events, requireAdmin: g.requireAdmin as never });
+  authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
+  peerStateRoutes(app, { state, verifier, progress });
+
+  const url = new URL(self.url);
+  await app.listen({ host: url.hostname, port: Number(url.port) });
+  logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
+
+  const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
+  await sync.pullFromPeers();
+  sync.keepPullingUntilKnown();
+  admission.markReady();
+  const record = state.get(config.appId);
+  if (isWriter(record, self.name)) {
+    const created = await auth.ensureAdmin(options.adminPassword, () => ({ epoch: record!.epoch, hlc: clock.tick(), region: self.name }));
+    if (created.created) logger.info({ username: 'admin' }, 'created the admin user');
+    if (created.generatedPassword) options.onGeneratedAdminPassword?.(created.generatedPassword);
+  }
+  ready = true;
+  logger.info({ state: record?.state ?? 'unknown', activeRegion: record?.activeRegion, epoch: record?.epoch }, 'region server ready');
+
+  return {
+    name: self.name,
+    url: self.url,
+    app,
+    storage,
+    state,
+    close: async () => {
+      sync.stop();
+      await app.close();
+      storage.close();
+    },
+  };
+}

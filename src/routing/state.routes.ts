@@ -1,0 +1,76 @@
+/**
+ * @module The routing layer's HTTP API: the state record, its transitions (admin),
+ * and Server-Sent Events that push every change to subscribed clients.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { APP_STATES, type StateRecord } from '../core/app-state.js';
+import { parseWith } from '../http/validation.js';
+import type { StateService } from './state.service.js';
+import type { StateEvents } from './state-events.js';
+
+const HEARTBEAT_MS = 15_000;
+
+const params = z.object({ appId: z.string().min(1).max(128) });
+
+const transitionBody = z.strictObject({
+  state: z.enum(APP_STATES, { error: `state must be one of ${APP_STATES.join(', ')}` }),
+  reason: z.string().max(500).optional(),
+  force: z.boolean().optional(),
+  activeRegion: z.string().min(1).max(64).optional(),
+});
+
+export function stateRoutes(
+  app: FastifyInstance,
+  deps: { state: StateService; events: StateEvents; requireAdmin: (req: never, reply: never) => Promise<void> },
+): void {
+  const { state, events } = deps;
+  const view = (record: StateRecord) => ({ ...record, region: state.region });
+  const streams = new Set<ServerResponse>();
+
+  app.get('/state/:appId', async (request) => {
+    const { appId } = parseWith(params, request.params, 'path');
+    return view(state.require(appId));
+  });
+
+  app.put('/state/:appId', { preHandler: deps.requireAdmin as never }, async (request) => {
+    const { appId } = parseWith(params, request.params, 'path');
+    const body = parseWith(transitionBody, request.body);
+    const change = await state.change(appId, body);
+    request.log.info(
+      { appId, from: change.plan.kind, state: change.record.state, activeRegion: change.record.activeRegion, epoch: change.record.epoch, possibleLoss: change.possibleLoss, by: request.user?.username },
+      'state changed',
+    );
+    return view(change.record);
+  });
+
+  app.get('/state/:appId/events', async (request, reply) => {
+    const { appId } = parseWith(params, request.params, 'path');
+    const first = state.require(appId);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    raw.write('retry: 1000\n\n');
+    const send = (record: StateRecord) => raw.write(`id: ${record.epoch}\nevent: state\ndata: ${JSON.stringify(view(record))}\n\n`);
+    send(first);
+    streams.add(raw);
+    const unsubscribe = events.subscribe(appId, send);
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    raw.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(raw);
+    });
+  });
+
+  app.addHook('onClose', async () => {
+    for (const s of streams) s.end();
+  });
+}
