@@ -1,11 +1,9 @@
 /**
  * @module Sends a state transition to the right region: the writer named by the
  * newest record when it answers (so its barrier is logged at once), else the first
- * region that does. Until replication carries the record, it is then written to every
- * other reachable region, each keeping the record with the highest epoch.
+ * region that does. Replication carries the new record to every other region.
  */
 import type { TransitionRequest } from '../core/app-state.js';
-import type { StoredItem } from '../ports/table-store.js';
 import { ApiError, type Deployment, type RegionState } from './deployment.js';
 
 export interface TransitionOutcome {
@@ -23,15 +21,16 @@ export async function sendTransition(dep: Deployment, request: TransitionRequest
   const ordered = [...reachable.filter((r) => r.name === want), ...reachable.filter((r) => r.name !== want)];
   const target = ordered[0]!;
   const record = await dep.putState(target, request);
-  await broadcast(dep, target.name, reachable.map((r) => r.name));
+  await waitUntilSeen(dep, record.epoch, reachable.map((r) => r.name));
   return { record, via: target.name };
 }
 
-async function broadcast(dep: Deployment, from: string, to: string[]): Promise<void> {
-  const appId = dep.config.appId;
-  const source = dep.region(from);
-  const stored = await dep.peer.call<StoredItem>(source.url, 'GET', `/internal/state/${appId}`);
-  await Promise.allSettled(
-    to.filter((name) => name !== from).map((name) => dep.peer.call(dep.region(name).url, 'POST', `/internal/state/${appId}`, stored)),
-  );
+/** Wait (up to a few seconds) until every region that answered reports the new epoch. */
+async function waitUntilSeen(dep: Deployment, epoch: number, regions: string[], timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answers = await dep.states();
+    if (answers.filter((a) => regions.includes(a.region.name)).every((a) => a.ok && a.value!.epoch >= epoch)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -23,6 +23,11 @@ import { PeerClient } from '../peers/peer-client.js';
 import { peerStateRoutes } from '../peers/peer.routes.js';
 import { drainChecker, lossEstimator } from '../replication/drain.js';
 import { ReplicationProgress } from '../replication/progress.js';
+import { ConflictLog } from '../replication/conflicts.js';
+import { Digests } from '../replication/digest.js';
+import { Replicator } from '../replication/replicator.js';
+import { replicationRoutes } from '../replication/replication.routes.js';
+import { replicationMetrics } from '../replication/replication.metrics.js';
 import { StateEvents } from '../routing/state-events.js';
 import { StateService } from '../routing/state.service.js';
 import { StateSync } from '../routing/state-sync.js';
@@ -61,6 +66,7 @@ export interface RunningRegion {
   app: FastifyInstance;
   storage: EmbeddedStorage;
   state: StateService;
+  replicator: Replicator;
   close(): Promise<void>;
 }
 
@@ -112,6 +118,23 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   });
   metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) => set({}, events.subscriberCount()));
 
+  const conflicts = new ConflictLog(storage.db);
+  const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
+  const pullFrom = (peer: string) => void sync.pullFromPeers(undefined, peer);
+  const replicator = new Replicator({
+    self: self.name,
+    peers,
+    storage,
+    progress,
+    conflicts,
+    clock,
+    client: peerClient,
+    logger,
+    epoch: () => state.highestEpoch(),
+    onPeerEpoch: pullFrom,
+  });
+  replicationMetrics(metrics, { replicator, log: storage.log, conflicts });
+
   let ready = false;
   const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics });
   const g = guards((token) => auth.verifyToken(token));
@@ -123,15 +146,35 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   });
   stateRoutes(app, { state, events, requireAdmin: g.requireAdmin as never });
   authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
-  peerStateRoutes(app, { state, verifier, progress });
+  peerStateRoutes(app, { state, verifier });
+  replicationRoutes(app, {
+    appId: config.appId,
+    region: self.name,
+    verifier,
+    replicator,
+    state,
+    log: storage.log,
+    blobs: storage.blobs,
+    digests: new Digests(storage.db),
+    conflicts,
+    requireAdmin: g.requireAdmin,
+    onPeerEpoch: pullFrom,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    // A passive region's reads say how far behind the writer they may be.
+    if (request.method !== 'GET' || request.url.startsWith('/internal/') || reply.statusCode >= 400) return;
+    const record = state.get(config.appId);
+    if (!record || record.activeRegion === self.name) return;
+    const lag = replicator.applier.lagMs(record.activeRegion);
+    if (lag !== null) reply.header('x-replica-lag-ms', String(lag));
+  });
 
   const url = new URL(self.url);
   await app.listen({ host: url.hostname, port: Number(url.port) });
   logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
 
-  const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
   await sync.pullFromPeers();
-  sync.keepPullingUntilKnown();
+  replicator.start();
   admission.markReady();
   const record = state.get(config.appId);
   if (isWriter(record, self.name)) {
@@ -148,8 +191,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     app,
     storage,
     state,
+    replicator,
     close: async () => {
-      sync.stop();
+      await replicator.stop();
       await app.close();
       storage.close();
     },

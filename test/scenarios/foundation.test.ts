@@ -81,7 +81,10 @@ describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeo
       const fence = await mraa(dir, ['fence', '--reason', 'scenario']);
       expect(fence.code, fence.stderr).toBe(0);
       const p = (await getState(primary.url))!;
-      const s = (await getState(secondary.url))!;
+      const s = await waitFor('the secondary to report the fence', async () => {
+        const r = await getState(secondary.url);
+        return r && r.epoch === p.epoch ? r : undefined;
+      });
       expect(p.state).toBe('fenced');
       expect(s.state).toBe('fenced');
       expect(p.epoch).toBe(before.epoch + 1);

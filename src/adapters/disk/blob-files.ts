@@ -151,14 +151,14 @@ export class BlobFiles {
   }
 
   /** Every stored digest with its modification time. */
-  async *list(): AsyncGenerator<{ sha256: string; mtimeMs: number }> {
+  async *list(): AsyncGenerator<{ sha256: string; mtimeMs: number; size: number }> {
     for (const a of await readdirSafe(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a)) continue;
       for (const b of await readdirSafe(join(this.root, a))) {
         for (const name of await readdirSafe(join(this.root, a, b))) {
           if (!SHA256_HEX.test(name)) continue;
           const s = await stat(join(this.root, a, b, name)).catch(() => null);
-          if (s) yield { sha256: name, mtimeMs: s.mtimeMs };
+          if (s) yield { sha256: name, mtimeMs: s.mtimeMs, size: s.size };
         }
       }
     }

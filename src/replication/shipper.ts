@@ -1,0 +1,197 @@
+/**
+ * @module A shipper per peer: sends the entries of this region's change log after the
+ * peer's acknowledged sequence, in batches, as soon as they are committed (woken by
+ * the log, no polling interval); streams the object bodies the peer lacks; backs
+ * off while the peer is unreachable. An idle shipper sends an empty batch as a
+ * heartbeat, so both sides know the link is up and how far behind they are.
+ */
+import type { Logger } from 'pino';
+import type { ChangeLog } from '../adapters/sqlite/change-log.js';
+import type { BlobFiles } from '../adapters/disk/blob-files.js';
+import type { LogEntry } from '../core/change.js';
+import { PeerRequestError, type PeerClient } from '../peers/peer-client.js';
+import { Signal } from '../util/signal.js';
+import { BATCH_PATH, BLOB_PATH, type BatchRequest, type BatchResponse } from './wire.js';
+
+export const BATCH_MAX_ENTRIES = 1000;
+export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+export const HEARTBEAT_MS = 1000;
+export const BACKOFF_MIN_MS = 50;
+export const BACKOFF_MAX_MS = 2000;
+
+export interface PeerFigures {
+  name: string;
+  url: string;
+  connected: boolean;
+  ackedSeq: number;
+  backlog: { entries: number; bytes: number };
+  /** Age of the oldest entry the peer has not acknowledged (0 when none). */
+  lagMs: number;
+  lastAckAt: string | null;
+  lastError: string | null;
+}
+
+export interface ShipperDeps {
+  self: string;
+  peer: { name: string; url: string };
+  log: ChangeLog;
+  blobs: BlobFiles;
+  client: PeerClient;
+  logger: Logger;
+  /** The highest state epoch this region knows (sent with every batch). */
+  epoch: () => number;
+  /** Told when the peer knows a higher epoch than ours. */
+  onPeerEpoch: (peer: string, epoch: number) => void;
+  /** Told after every acknowledgement (compaction listens). */
+  onAck: (peer: string, seq: number) => void;
+  initialAck: number;
+  now?: () => number;
+}
+
+export class Shipper {
+  private acked: number;
+  private connected = false;
+  private lastAckAt: number | null = null;
+  private lastError: string | null = null;
+  private stopped = false;
+  private readonly wake = new Signal();
+  private readonly unsubscribe: () => void;
+  private loop: Promise<void> | undefined;
+  private backoff = BACKOFF_MIN_MS;
+  private inFlight: AbortController | undefined;
+
+  constructor(private readonly deps: ShipperDeps) {
+    this.acked = deps.initialAck;
+    this.unsubscribe = deps.log.onAppend(() => this.wake.notify());
+  }
+
+  get peer(): string {
+    return this.deps.peer.name;
+  }
+
+  get ackedSeq(): number {
+    return this.acked;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    this.inFlight?.abort();
+    this.wake.notify();
+    await this.loop;
+  }
+
+  /** Ship what is pending once (tests call this with the loop off). Returns whether the peer acknowledged. */
+  async shipOnce(): Promise<boolean> {
+    const entries = this.deps.log.readAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES);
+    try {
+      await this.send(entries);
+      this.connected = true;
+      this.lastError = null;
+      this.backoff = BACKOFF_MIN_MS;
+      return true;
+    } catch (err) {
+      if (this.connected || this.lastError === null) {
+        this.deps.logger.warn({ peer: this.peer, err: (err as Error).message }, 'replication: peer unreachable, backing off');
+      }
+      this.connected = false;
+      this.lastError = (err as Error).message;
+      return false;
+    }
+  }
+
+  figures(): PeerFigures {
+    const now = this.now();
+    const backlog = this.deps.log.backlogAfter(this.acked);
+    return {
+      name: this.deps.peer.name,
+      url: this.deps.peer.url,
+      connected: this.connected,
+      ackedSeq: this.acked,
+      backlog: { entries: backlog.entries, bytes: backlog.bytes },
+      lagMs: backlog.oldestAt === null ? 0 : Math.max(0, now - backlog.oldestAt),
+      lastAckAt: this.lastAckAt === null ? null : new Date(this.lastAckAt).toISOString(),
+      lastError: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const pending = this.deps.log.head() > this.acked;
+      if (!pending && this.connected) {
+        const woken = await this.wake.wait(HEARTBEAT_MS);
+        if (this.stopped) break;
+        if (woken) continue;
+      }
+      const ok = await this.shipOnce();
+      if (!ok && !this.stopped) {
+        await this.wake.wait(this.backoff).then(() => undefined);
+        this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  private async send(entries: LogEntry[]): Promise<void> {
+    const { log, peer, self } = this.deps;
+    const last = entries[entries.length - 1];
+    const next = last ? log.readAfter(last.seq, 1)[0] : undefined;
+    const batch: BatchRequest = {
+      origin: self,
+      originHead: log.head(),
+      pendingSince: next?.createdAt ?? null,
+      epoch: this.deps.epoch(),
+      entries,
+    };
+    let res = await this.post(batch);
+    if (res.missingBlobs.length > 0) {
+      const sizes = new Map<string, number>();
+      for (const e of entries) if (e.change.kind === 'object' && e.change.sha256) sizes.set(e.change.sha256, e.change.size);
+      for (const sha of res.missingBlobs) await this.sendBlob(sha, sizes.get(sha) ?? 0);
+      res = await this.post({ ...batch, entries: entries.filter((e) => e.seq > res.applied) });
+    }
+    if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(peer.name, res.epoch);
+    if (res.applied !== this.acked) {
+      if (res.applied < this.acked) {
+        this.deps.logger.warn({ peer: peer.name, acked: this.acked, peerApplied: res.applied }, 'replication: peer is behind what it acknowledged; resending');
+        const tail = log.stats().tail;
+        if (res.applied + 1 < tail) throw new Error(`${peer.name} needs entries from ${res.applied + 1}, but the log starts at ${tail}: it needs a full resync`);
+      }
+      this.acked = res.applied;
+      this.deps.onAck(peer.name, res.applied);
+    }
+    this.lastAckAt = this.now();
+  }
+
+  private async post(batch: BatchRequest): Promise<BatchResponse> {
+    this.inFlight = new AbortController();
+    try {
+      return await this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: 15_000, signal: this.inFlight.signal });
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async sendBlob(sha256: string, size: number): Promise<void> {
+    this.inFlight = new AbortController();
+    try {
+      await this.deps.client.call(this.deps.peer.url, 'PUT', `${BLOB_PATH}${sha256}`, undefined, {
+        stream: { body: this.deps.blobs.read(sha256), sha256, size },
+        timeoutMs: 60_000 + size / 1000,
+        signal: this.inFlight.signal,
+      });
+    } catch (err) {
+      if (err instanceof PeerRequestError && err.status === 404) throw new Error(`body ${sha256} is missing here: cannot ship it`);
+      throw err;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+}
