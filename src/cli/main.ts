@@ -7,6 +7,9 @@ import { registerRegionCommand } from './region-command.js';
 import { registerStateCommands } from './state-commands.js';
 import { registerUpCommand } from './up.js';
 import { registerUsersCommand } from './users-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerVerifyCommand } from './verify-command.js';
+import { registerConflictsCommand } from './conflicts-command.js';
 
 const program = new Command('mraa')
   .description('multi-region active/passive application platform')
@@ -17,5 +20,8 @@ registerUpCommand(program);
 registerRegionCommand(program);
 registerStateCommands(program);
 registerUsersCommand(program);
+registerStatusCommand(program);
+registerVerifyCommand(program);
+registerConflictsCommand(program);
 
 await program.parseAsync(process.argv);

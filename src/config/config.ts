@@ -18,6 +18,8 @@ const regionSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a region name is lower-case letters, digits and dashes'),
   url: z.url(),
   role: z.enum(['primary', 'secondary']),
+  /** Where other regions reach this one, when not at `url` (a private network, a proxy). */
+  peerUrl: z.url().optional(),
 });
 
 export const configSchema = z
@@ -112,4 +114,9 @@ export function findRegion(config: Config, name: string): RegionConfig {
 
 export function primaryRegion(config: Config): RegionConfig {
   return config.regions.find((r) => r.role === 'primary')!;
+}
+
+/** The address other regions use to reach `region`. */
+export function peerUrl(region: RegionConfig): string {
+  return region.peerUrl ?? region.url;
 }

@@ -78,6 +78,11 @@ export interface ObjectStore {
   delete(bucket: string, key: string, options: { stamp: Stamp }): Promise<ObjectVersion>;
   /** Latest versions that are not delete markers, in key order. */
   list(bucket: string, options?: ListOptions): Promise<ObjectPage<ObjectVersion>>;
+  /**
+   * Optional: the path of the latest version's body on this machine, for decoders that
+   * read a file lazily instead of buffering a stream. Undefined if not a local file.
+   */
+  localPath?(bucket: string, key: string): Promise<string | undefined>;
   /** Every version and delete marker, by key, newest first within a key. */
   listVersions(bucket: string, options?: ListOptions): Promise<ObjectPage<ObjectVersion>>;
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../adapters/embedded.js';
 import { isWriter } from '../core/app-state.js';
 import { HybridLogicalClock } from '../core/hlc.js';
-import { findRegion, primaryRegion, type LoadedConfig } from '../config/config.js';
+import { findRegion, peerUrl, primaryRegion, type LoadedConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
 import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
@@ -34,6 +34,12 @@ import { StateSync } from '../routing/state-sync.js';
 import { stateRoutes } from '../routing/state.routes.js';
 import { WriteAdmission } from '../routing/write-admission.js';
 import { TABLES } from './tables.js';
+import { PhotosRepository } from '../photos/photos.repository.js';
+import { PhotosService } from '../photos/photos.service.js';
+import { photosRoutes } from '../photos/photos.routes.js';
+import { CommentsRepository } from '../comments/comments.repository.js';
+import { CommentsService } from '../comments/comments.service.js';
+import { commentsRoutes } from '../comments/comments.routes.js';
 
 export const LOG_REDACT = [
   'password',
@@ -74,8 +80,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const { config } = options;
   const self = findRegion(config, options.region);
   const logger = options.logger ?? pino({ base: { region: self.name }, redact: LOG_REDACT });
-  const peers = config.regions.filter((r) => r.name !== self.name);
+  const peers = config.regions.filter((r) => r.name !== self.name).map((r) => ({ name: r.name, url: peerUrl(r) }));
   const urlOf = (name: string) => config.regions.find((r) => r.name === name)?.url;
+  const peerUrlOf = (name: string) => peers.find((r) => r.name === name)?.url;
   const topology = { primary: primaryRegion(config).name, regions: config.regions.map((r) => r.name) };
 
   const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
@@ -93,8 +100,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     log: storage.log,
     clock,
     events,
-    drainCheck: drainChecker(self.name, progress, peerClient, urlOf),
-    lossEstimate: lossEstimator(self.name, progress, peerClient, urlOf),
+    drainCheck: drainChecker(self.name, progress, peerClient, peerUrlOf),
+    lossEstimate: lossEstimator(self.name, progress, peerClient, peerUrlOf),
   });
   await state.init(config.appId);
   const admission = new WriteAdmission({ appId: config.appId, region: self.name, state, clock, regionUrl: urlOf });
@@ -117,6 +124,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     if (r) set({ app: config.appId, state: r.state }, isWriter(r, self.name) ? 1 : 0);
   });
   metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) => set({}, events.subscriberCount()));
+
+  const photosRepo = new PhotosRepository(storage.tables, storage.objects, config.appId);
+  const comments = new CommentsService(new CommentsRepository(storage.tables), async (id) => (await photosRepo.get(id)) !== undefined);
+  const photos = new PhotosService({ repo: photosRepo, comments, appId: config.appId, maxUploadBytes: config.settings.maxUploadBytes, stamp });
 
   const conflicts = new ConflictLog(storage.db);
   const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
@@ -146,6 +157,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   });
   stateRoutes(app, { state, events, requireAdmin: g.requireAdmin as never });
   authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
+  photosRoutes(app, { photos, requireUser: g.requireUser });
+  commentsRoutes(app, { comments, requireUser: g.requireUser, stamp });
   peerStateRoutes(app, { state, verifier });
   replicationRoutes(app, {
     appId: config.appId,

@@ -16,6 +16,8 @@ import { BATCH_PATH, BLOB_PATH, type BatchRequest, type BatchResponse } from './
 export const BATCH_MAX_ENTRIES = 1000;
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 export const HEARTBEAT_MS = 1000;
+/** A batch not answered in this time is abandoned and sent again (it is idempotent). */
+export const BATCH_TIMEOUT_MS = 5000;
 export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 2000;
 
@@ -169,7 +171,7 @@ export class Shipper {
   private async post(batch: BatchRequest): Promise<BatchResponse> {
     this.inFlight = new AbortController();
     try {
-      return await this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: 15_000, signal: this.inFlight.signal });
+      return await this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: BATCH_TIMEOUT_MS, signal: this.inFlight.signal });
     } finally {
       this.inFlight = undefined;
     }
@@ -180,7 +182,7 @@ export class Shipper {
     try {
       await this.deps.client.call(this.deps.peer.url, 'PUT', `${BLOB_PATH}${sha256}`, undefined, {
         stream: { body: this.deps.blobs.read(sha256), sha256, size },
-        timeoutMs: 60_000 + size / 1000,
+        timeoutMs: 60_000 + Math.ceil(size / 1000),
         signal: this.inFlight.signal,
       });
     } catch (err) {

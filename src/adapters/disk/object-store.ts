@@ -191,6 +191,11 @@ export class DiskObjectStore implements ObjectStore {
     });
   }
 
+  async localPath(bucket: string, key: string): Promise<string | undefined> {
+    const meta = this.find(bucket, key);
+    return meta.sha256 ? this.blobs.pathOf(meta.sha256) : undefined;
+  }
+
   /** The latest version of a key, delete markers included, or undefined. */
   latestVersion(bucket: string, key: string): ObjectVersion | undefined {
     const row = this.stmts.latest.get(bucket, key) as VersionRow | undefined;

@@ -1,0 +1,22 @@
+/**
+ * @module Test images made with sharp: small ones of each accepted type, and a large
+ * noisy JPEG written to a file (so it is not held in the test's memory while streamed).
+ */
+import sharp from 'sharp';
+import { randomBytes } from 'node:crypto';
+
+export async function image(type: 'jpeg' | 'png' | 'webp' | 'gif', width = 800, height = 600): Promise<Buffer> {
+  const base = sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } });
+  return base.toFormat(type).toBuffer();
+}
+
+/** A JPEG of random noise of at least `bytes` bytes, written to `file`. */
+export async function noisyJpegFile(file: string, bytes: number): Promise<number> {
+  // Noise at quality 100 compresses to roughly 2.5 bytes a pixel.
+  const pixels = Math.ceil(bytes / 2.2);
+  const width = 4000;
+  const height = Math.ceil(pixels / width);
+  const raw = randomBytes(width * height * 3);
+  const info = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toFile(file);
+  return info.size;
+}
