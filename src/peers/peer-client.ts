@@ -2,7 +2,7 @@
  * @module Signed HTTP calls from one region to another (and from the operator's CLI,
  * which holds the same key). Connections are pooled and kept alive by Node's fetch.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { EMPTY_SHA256, sha256Hex, signPeerRequest } from './peer-auth.js';
 
 export class PeerRequestError extends Error {
@@ -37,7 +37,8 @@ export class PeerClient {
     if (options.stream) {
       headers['content-type'] = 'application/octet-stream';
       headers['content-length'] = String(options.stream.size);
-      body = Readable.toWeb(options.stream.body) as unknown as BodyInit;
+      // Passed as an async iterable: fetch pulls chunks as it sends them (backpressure).
+      body = options.stream.body as unknown as BodyInit;
     } else if (text !== undefined) {
       headers['content-type'] = 'application/json';
       body = text;

@@ -17,6 +17,7 @@ export const BLOB_GC_GRACE_MS = 10 * 60_000;
 export class Maintenance {
   private compactedThrough = 0;
   private lastCompactAt = 0;
+  private deferred: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -37,8 +38,16 @@ export class Maintenance {
     if (acks.size === 0) return 0;
     const through = Math.min(...acks.values());
     const now = (this.deps.now ?? Date.now)();
+    if (through <= this.compactedThrough) return 0;
     const due = force || through - this.compactedThrough >= COMPACT_MIN_ENTRIES || now - this.lastCompactAt >= COMPACT_INTERVAL_MS;
-    if (!due || through <= this.compactedThrough) return 0;
+    if (!due) {
+      // Throttled: compact when the interval is over, so an idle log ends up empty.
+      this.deferred ??= setTimeout(() => {
+        this.deferred = undefined;
+        this.maybeCompact(true);
+      }, COMPACT_INTERVAL_MS - (now - this.lastCompactAt)).unref();
+      return 0;
+    }
     this.lastCompactAt = now;
     const removed = this.deps.tx.run(() => {
       // The acknowledgements that allow the compaction are persisted with it.
@@ -47,6 +56,11 @@ export class Maintenance {
     });
     this.compactedThrough = through;
     return removed;
+  }
+
+  stop(): void {
+    if (this.deferred) clearTimeout(this.deferred);
+    this.deferred = undefined;
   }
 
   /** Remove bodies older than `graceMs` that no version refers to. */

@@ -93,6 +93,7 @@ export class Replicator {
   async stop(): Promise<void> {
     if (this.gcTimer) clearTimeout(this.gcTimer);
     await Promise.all(this.shippers.map((s) => s.stop()));
+    this.maintenance.stop();
     this.maintenance.maybeCompact(true);
   }
 

@@ -12,8 +12,8 @@ export async function image(type: 'jpeg' | 'png' | 'webp' | 'gif', width = 800, 
 
 /** A JPEG of random noise of at least `bytes` bytes, written to `file`. */
 export async function noisyJpegFile(file: string, bytes: number): Promise<number> {
-  // Noise at quality 100 compresses to roughly 2.5 bytes a pixel.
-  const pixels = Math.ceil(bytes / 2.2);
+  // Noise at quality 100, 4:4:4, compresses to about 2.9 bytes a pixel.
+  const pixels = Math.ceil(bytes / 2.85);
   const width = 4000;
   const height = Math.ceil(pixels / width);
   const raw = randomBytes(width * height * 3);

@@ -5,11 +5,13 @@
  * made here, never object keys, so no key can name a path.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { pipeline } from 'node:stream';
+import { streamedBytes } from '../../util/gc-nudge.js';
 import { DomainError } from '../../core/errors.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -77,6 +79,7 @@ export class BlobFiles {
         }
         sha.update(chunk);
         md5.update(chunk);
+        streamedBytes(chunk.length);
         done(null, chunk);
       },
       flush(done) {
@@ -92,7 +95,7 @@ export class BlobFiles {
     });
     try {
       // flush: the file is fsynced before the stream reports it closed.
-      await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
+      await pipelineAsync(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw err;
@@ -140,8 +143,15 @@ export class BlobFiles {
   }
 
   /** A read stream of the body, or of bytes start..end inclusive. */
-  read(sha256: string, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.pathOf(sha256), range ? { start: range.start, end: range.end } : {});
+  read(sha256: string, range?: { start: number; end: number }): Readable {
+    const file = createReadStream(this.pathOf(sha256), range ? { start: range.start, end: range.end } : {});
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        streamedBytes(chunk.length);
+        done(null, chunk);
+      },
+    });
+    return pipeline(file, counted, () => undefined);
   }
 
   async remove(sha256: string): Promise<void> {
