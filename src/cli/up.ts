@@ -10,7 +10,11 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { configPath, defaultConfig, DEFAULT_BASE_PORT, loadConfig, writeConfig, type LoadedConfig } from '../config/config.js';
 import { generatePassword } from '../auth/passwords.js';
+import type { FastifyInstance } from 'fastify';
 import { startEdge } from '../edge/edge.js';
+import { localControls } from '../edge/local-controls.js';
+import { isLoopback } from '../http/auth-guards.js';
+import { TokenSigner } from '../auth/tokens.js';
 import { choosePorts } from '../local/ports.js';
 import { Supervisor } from '../local/supervisor.js';
 import { LOG_REDACT } from '../region/region.js';
@@ -82,7 +86,23 @@ export function registerUpCommand(program: Command): void {
         });
 
         for (const r of config.regions) supervisor.start(r.name);
-        const edge = await startEdge({ config, logger });
+        const loopback = isLoopback(new URL(config.edge.url).hostname);
+        const edge = await startEdge({
+          config,
+          logger,
+          ...(loopback
+            ? {
+                extend: (app: FastifyInstance) =>
+                  localControls(app, {
+                    supervisor,
+                    tokens: new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
+                    dataRoot: config.dataRoot,
+                    regions: config.regions.map((r) => r.name),
+                    log: (line) => console.log(yellow(`\n${line}`)),
+                  }),
+              }
+            : {}),
+        });
 
         const stop = async (signal: string) => {
           if (stopping) return;

@@ -41,7 +41,7 @@ export function guards(verify: TokenVerifier) {
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return address === 'localhost' || address === '::1' || address === '[::1]' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 export function user(request: FastifyRequest): TokenClaims {

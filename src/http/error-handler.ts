@@ -63,12 +63,17 @@ export function toDomainError(err: FastifyError | Error): DomainError | undefine
   return undefined;
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/** Errors (domain, framework, bugs) answered in the shape of DESIGN §6. */
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const domain = toDomainError(err);
     if (domain) return sendError(reply, domain);
     request.log.error({ err }, 'unhandled error');
     return sendError(reply, new DomainError('internal', 'internal error'));
   });
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  installErrorHandler(app);
   app.setNotFoundHandler((request, reply) => sendError(reply, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 }

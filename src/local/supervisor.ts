@@ -67,11 +67,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearTimeout(timer);
   }
 
-  /** Kill a region's process at once, as an outage would (reported like one). */
-  kill(region: string): boolean {
+  /** Kill a region's process at once, as an outage would; reported like one unless `expected`. */
+  kill(region: string, expected = false): boolean {
     const entry = this.children.get(region);
     if (!entry || !entry.info.running) return false;
+    entry.expected = expected;
     return entry.proc.kill('SIGKILL');
+  }
+
+  /** Resolves once the region's process has exited (at once if it is not running). */
+  whenStopped(region: string): Promise<void> {
+    const entry = this.children.get(region);
+    if (!entry || !entry.info.running) return Promise.resolve();
+    return new Promise((resolve) => entry.proc.once('exit', () => resolve()));
   }
 
   list(): RegionProcess[] {

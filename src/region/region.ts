@@ -131,7 +131,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
 
   const conflicts = new ConflictLog(storage.db);
   const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
-  const pullFrom = (peer: string) => void sync.pullFromPeers(undefined, peer);
+  const pullFrom = (peer: string, epoch: number) => {
+    admission.heardOfEpoch(epoch);
+    void sync.pullFromPeers(undefined, peer);
+  };
   const replicator = new Replicator({
     self: self.name,
     peers,

@@ -15,6 +15,8 @@ export const FENCED_RETRY_AFTER_SECONDS = 2;
 
 export class WriteAdmission {
   private ready = false;
+  /** The highest epoch a peer has told of, before its record arrived here. */
+  private heardEpoch = 0;
 
   constructor(
     private readonly deps: {
@@ -31,6 +33,14 @@ export class WriteAdmission {
     this.ready = true;
   }
 
+  /**
+   * A peer knows a newer epoch than this region's record: stop accepting writes at
+   * once, until the newer record arrives and says who the writer is.
+   */
+  heardOfEpoch(epoch: number): void {
+    this.heardEpoch = Math.max(this.heardEpoch, epoch);
+  }
+
   /** Throws the refusal a client should see, or returns the version to stamp the write with. */
   stamp(): Version {
     const { appId, region, state } = this.deps;
@@ -38,6 +48,9 @@ export class WriteAdmission {
       throw new DomainError('unavailable', `${region} is starting: it is checking its peers for a newer state`, { retryAfter: 1 });
     }
     const record = state.require(appId);
+    if (this.heardEpoch > record.epoch) {
+      throw new DomainError('unavailable', `${region} has heard of a newer state (epoch ${this.heardEpoch}) and is fetching it`, { retryAfter: 1 });
+    }
     if (record.state === 'fenced') {
       throw new DomainError('fenced', 'writes are paused while the application is fenced', {
         retryAfter: FENCED_RETRY_AFTER_SECONDS,
