@@ -3,7 +3,7 @@
  * called over HTTP with an operator token minted from the configuration's token key
  * (whoever holds the configuration is its operator).
  */
-import { newestRecord, type StateRecord, type TransitionRequest } from '../core/app-state.js';
+import { newestRecord, type StateRecord } from '../core/app-state.js';
 import type { LoadedConfig, RegionConfig } from '../config/config.js';
 import { TokenSigner } from '../auth/tokens.js';
 import { PeerClient, describeFetchError } from '../peers/peer-client.js';
@@ -46,7 +46,7 @@ export class Deployment {
     return r;
   }
 
-  private operatorToken(): Promise<string> {
+  operatorToken(): Promise<string> {
     this.token ??= new TokenSigner(this.config.secrets.tokenKey, this.config.appId, 3600)
       .issue({ username: OPERATOR, role: 'admin' })
       .then((t) => t.token);
@@ -105,9 +105,5 @@ export class Deployment {
     const answers = await this.states();
     const newest = newestRecord(answers.filter((a) => a.ok).map((a) => a.value!));
     return { newest, answers };
-  }
-
-  putState(region: RegionConfig, request: TransitionRequest): Promise<RegionState> {
-    return this.api<RegionState>(region, 'PUT', `/state/${this.config.appId}`, request);
   }
 }

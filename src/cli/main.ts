@@ -10,6 +10,8 @@ import { registerUsersCommand } from './users-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerVerifyCommand } from './verify-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
+import { registerPlanCommands } from './plan-commands.js';
+import { registerDrillCommand } from './drill-command.js';
 
 const program = new Command('mraa')
   .description('multi-region active/passive application platform')
@@ -19,6 +21,8 @@ const program = new Command('mraa')
 registerUpCommand(program);
 registerRegionCommand(program);
 registerStateCommands(program);
+registerPlanCommands(program);
+registerDrillCommand(program);
 registerUsersCommand(program);
 registerStatusCommand(program);
 registerVerifyCommand(program);

@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { Deployment, type RegionAnswer, type RegionState } from './deployment.js';
 import { dim, red, stateWord, table } from './format.js';
-import { sendTransition } from './transition.js';
 import { run, type GlobalOptions } from './run.js';
 
 export function stateTable(answers: Array<RegionAnswer<RegionState>>): string {
@@ -51,38 +50,14 @@ export function registerStateCommands(program: Command): void {
         if (!answers.some((a) => a.ok)) process.exitCode = 1;
       }),
     );
+}
 
-  program
-    .command('fence')
-    .description('stop writes in every region (reads go on, replication drains)')
-    .option('--reason <text>', 'why, for the record')
-    .action((opts: { reason?: string }, cmd: Command) =>
-      run(cmd, async (g) => {
-        const dep = new Deployment(loadConfig(g.config));
-        const out = await sendTransition(dep, { state: 'fenced', reason: opts.reason ?? 'fenced by operator' });
-        console.log(`Fenced at epoch ${out.record.epoch} (via ${out.via}). Writes are refused until "mraa activate" or a failover.\n`);
-        console.log(stateTable(await dep.states()));
-      }),
-    );
-
-  program
-    .command('activate')
-    .description('lift the fence: the fenced writer takes writes again, nothing moves')
-    .option('--reason <text>', 'why, for the record')
-    .action((opts: { reason?: string }, cmd: Command) =>
-      run(cmd, async (g) => {
-        const config = loadConfig(g.config);
-        const dep = new Deployment(config);
-        const { newest } = await dep.newestState();
-        const primary = config.regions.find((r) => r.role === 'primary')!.name;
-        const writer = newest?.activeRegion ?? primary;
-        const out = await sendTransition(dep, {
-          state: writer === primary ? 'active' : 'failover',
-          activeRegion: writer,
-          reason: opts.reason ?? 'activated by operator',
-        });
-        console.log(`${out.record.state === 'active' ? 'Active' : 'Failover'} at epoch ${out.record.epoch}: ${out.record.activeRegion} takes writes (via ${out.via}).\n`);
-        console.log(stateTable(await dep.states()));
-      }),
-    );
+/** Wait (up to a few seconds) until every region that answers reports `epoch` or newer. */
+export async function waitUntilSeen(dep: Deployment, epoch: number, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answers = await dep.states();
+    if (answers.filter((a) => a.reachable).every((a) => a.ok && a.value!.epoch >= epoch)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

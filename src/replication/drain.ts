@@ -10,7 +10,8 @@ import type { ReplicationProgress } from './progress.js';
 export function localDrainStatus(progress: ReplicationProgress, from: string, epoch: number): DrainStatus {
   const row = progress.applied(from);
   const drained = row.barrierEpoch >= epoch;
-  const entries = drained ? 0 : row.originHead > row.seq ? row.originHead - row.seq : null;
+  // Unknown until the origin has been heard from; then what it reported minus what is applied.
+  const entries = drained ? 0 : row.updatedAt === 0 ? null : Math.max(0, row.originHead - row.seq);
   return { drained, backlog: { entries, bytes: null } };
 }
 

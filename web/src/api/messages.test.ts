@@ -1,0 +1,36 @@
+/**
+ * @module Error codes become sentences: no raw JSON, no bare status, the wait of a
+ * rate limit, the context of a sign-in.
+ */
+import { describe, expect, it } from 'vitest';
+import { ApiError, errorFromBody } from './errors';
+import { describeError } from './messages';
+
+describe('describeError', () => {
+  it('reads a server error body and maps its code to a sentence', () => {
+    const err = errorFromBody(503, '{"error":{"code":"fenced","message":"writes are paused"}}', '5');
+    expect(err).toMatchObject({ code: 'fenced', status: 503, retryAfter: 5 });
+    expect(describeError(err)).toBe('Writes are paused while the application is fenced. Try again once it is active again.');
+  });
+
+  it('words a failed sign-in and a rate limit with its wait', () => {
+    expect(describeError(new ApiError('unauthenticated', 'bad', 401), 'signin')).toBe('Wrong username or password.');
+    expect(describeError(new ApiError('rate_limited', 'slow down', 429, {}, 30))).toBe('Too many attempts. Wait 30 seconds and try again.');
+  });
+
+  it('never shows raw JSON or a bare status, even for an unknown answer', () => {
+    const err = errorFromBody(502, '<html>bad gateway</html>', null);
+    expect(err.code).toBe('http_502');
+    const text = describeError(err);
+    expect(text).not.toMatch(/[{}<]/);
+    expect(text).toMatch(/went wrong on the server/);
+    expect(describeError(new ApiError('network', 'Failed to fetch'))).toMatch(/could not be reached/);
+    expect(describeError(new Error('boom'))).toBe('Something unexpected went wrong. Try again.');
+  });
+
+  it('keeps the server’s explanation of a refused request, as a sentence', () => {
+    expect(describeError(new ApiError('invalid_request', 'newPassword must be 8 to 256 characters', 400))).toBe(
+      'That was not accepted: newPassword must be 8 to 256 characters.',
+    );
+  });
+});

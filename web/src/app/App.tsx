@@ -1,0 +1,72 @@
+/**
+ * @module The app's root: the live routing state, the session, and which page shows
+ * (sign-in, the forced password change, or the signed-in pages).
+ */
+import { useEffect, useMemo, type MouseEvent } from 'react';
+import { createApi } from '../api';
+import type { RoutingClient } from '../../../src/routing/client/index.js';
+import { ChangePasswordPage } from '../auth/ChangePasswordPage';
+import { SignInPage } from '../auth/SignInPage';
+import { Header } from './Header';
+import { Pages } from './Pages';
+import { ServicesContext } from './services';
+import { StateBanner } from './StateBanner';
+import { useHashRoute } from './useHashRoute';
+import { useRouting } from './useRouting';
+import { useSession } from './useSession';
+
+export function App({ routing }: { routing: RoutingClient }) {
+  const snapshot = useRouting(routing);
+  const session = useSession();
+  const api = useMemo(() => createApi(routing, session.tokens), [routing, session.tokens]);
+  const services = useMemo(() => ({ routing, api }), [routing, api]);
+  const user = session.session?.user;
+  const route = useHashRoute();
+
+  // The stored user may be stale (a password changed elsewhere): ask once per page load.
+  const signedIn = !!session.session;
+  const { updateUser } = session;
+  useEffect(() => {
+    if (!signedIn) return;
+    api.auth.me().then(updateUser, () => {
+      /* a 401 signs out through the API; anything else keeps the stored user */
+    });
+  }, [api, signedIn, updateUser]);
+
+  let page;
+  if (snapshot.status === 'loading') page = <p className="splash">Connecting to the regions…</p>;
+  else if (snapshot.status === 'error') page = <ConfigError message={snapshot.error} />;
+  else if (!user) page = <SignInPage onSignedIn={session.signedIn} notice={session.notice} />;
+  else if (user.mustChangePassword) page = <ChangePasswordPage forced user={user} onChanged={session.updateUser} onSignOut={() => session.signOut()} />;
+  else page = <Pages user={user} route={route} />;
+
+  return (
+    <ServicesContext value={services}>
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        Skip to content
+      </a>
+      <Header snapshot={snapshot} route={route} user={user && !user.mustChangePassword ? user : undefined} onSignOut={() => session.signOut()} />
+      <StateBanner snapshot={snapshot} />
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </ServicesContext>
+  );
+}
+
+function ConfigError({ message }: { message: string | undefined }) {
+  return (
+    <div className="splash" role="alert">
+      <p>{message ?? 'The application could not start.'}</p>
+      <button type="button" onClick={() => window.location.reload()}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+/** The skip link focuses <main> itself: the URL's hash is the app's page. */
+function skipToMain(e: MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+}

@@ -1,0 +1,20 @@
+/**
+ * @module The services every page uses (the routing client and the API), passed
+ * down through one React context.
+ */
+import { createContext, useContext } from 'react';
+import type { Api } from '../api';
+import type { RoutingClient } from '../../../src/routing/client/index.js';
+
+export interface Services {
+  routing: RoutingClient;
+  api: Api;
+}
+
+export const ServicesContext = createContext<Services | null>(null);
+
+export function useServices(): Services {
+  const services = useContext(ServicesContext);
+  if (!services) throw new Error('useServices outside <ServicesContext>');
+  return services;
+}
