@@ -21,6 +21,8 @@ export function registerRegionCommand(program: Command): void {
           config,
           region: opts.region,
           ...(process.env.MRAA_ADMIN_PASSWORD ? { adminPassword: process.env.MRAA_ADMIN_PASSWORD } : {}),
+          // For benchmarks only: MRAA_REPLICATION=off runs the region without shipping its log.
+          replication: process.env.MRAA_REPLICATION !== 'off',
           onGeneratedAdminPassword: (password) => {
             // Shown once, to the operator's terminal, never to the log.
             process.stderr.write(`\n${bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`);

@@ -62,6 +62,11 @@ export interface RegionOptions {
   logger?: Logger;
   /** Password for `admin` when this region creates it (MRAA_ADMIN_PASSWORD). */
   adminPassword?: string;
+  /**
+   * false: do not ship this region's log to its peers (benchmarks compare the same
+   * server with replication on and off). Writes are still logged; peers may still ship here.
+   */
+  replication?: boolean;
   /** Told the generated admin password, once, when this region created `admin` without one. */
   onGeneratedAdminPassword?: (password: string) => void;
 }
@@ -190,7 +195,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
 
   await sync.pullFromPeers();
-  replicator.start();
+  if (options.replication !== false) replicator.start();
+  else logger.warn('replication is off: this region does not ship its writes');
   admission.markReady();
   const record = state.get(config.appId);
   if (isWriter(record, self.name)) {
