@@ -13,25 +13,29 @@ export interface LoadResult {
   errors: Map<string, number>;
 }
 
+/**
+ * Post `count` comments. With a string URL every write goes there; with `follow`, a 421
+ * `not_active_region` answer moves the following writes to its `activeUrl`, as a client would.
+ */
 export async function postComments(
-  url: string | (() => string),
+  url: string,
   token: string,
   photoId: string,
   count: number,
-  options: { concurrency?: number; prefix?: string; stop?: () => boolean } = {},
+  options: { concurrency?: number; prefix?: string; stop?: () => boolean; follow?: boolean } = {},
 ): Promise<LoadResult> {
   const { concurrency = 8, prefix = 'c' } = options;
   const acked: Ack[] = [];
   const errors = new Map<string, number>();
   let failed = 0;
   let next = 0;
+  let target = url;
   const worker = async () => {
     while (next < count && !options.stop?.()) {
       const i = next++;
       const message = `${prefix}-${i}`;
       try {
-        const base = typeof url === 'string' ? url : url();
-        const res = await fetch(`${base}/comments/${photoId}`, {
+        const res = await fetch(`${target}/comments/${photoId}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ message }),
@@ -40,7 +44,9 @@ export async function postComments(
         if (res.status === 201) acked.push({ commentId: ((await res.json()) as { commentId: string }).commentId, message });
         else {
           failed++;
-          const code = ((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? String(res.status);
+          const error = ((await res.json().catch(() => ({}))) as { error?: { code?: string; activeUrl?: string } }).error;
+          const code = error?.code ?? String(res.status);
+          if (options.follow && code === 'not_active_region' && error?.activeUrl) target = error.activeUrl;
           errors.set(code, (errors.get(code) ?? 0) + 1);
         }
       } catch (err) {
