@@ -46,7 +46,8 @@ export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> 
     });
     // Client-side routes fall back to the app's index.html.
     app.setNotFoundHandler((request, reply) => {
-      if (request.method !== 'GET' || request.url.startsWith('/assets/')) return reply.code(404).send({ error: { code: 'not_found', message: 'not found' } });
+      const api = request.url.startsWith('/assets/') || request.url.startsWith('/local/');
+      if (request.method !== 'GET' || api) return reply.code(404).send({ error: { code: 'not_found', message: `no ${request.url.split('?')[0]} here` } });
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     });
   } else {
