@@ -171,6 +171,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   replicationRoutes(app, {
     appId: config.appId,
     region: self.name,
+    peers: peers.map((p) => p.name),
     verifier,
     replicator,
     state,

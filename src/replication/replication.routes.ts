@@ -36,6 +36,8 @@ const conflictsQuery = z.object({ after: z.coerce.number().int().min(0).default(
 export interface ReplicationRouteDeps {
   appId: string;
   region: string;
+  /** The other regions of the configuration: the only origins a batch may come from. */
+  peers: readonly string[];
   verifier: PeerVerifier;
   replicator: Replicator;
   state: StateService;
@@ -54,6 +56,7 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
   app.post(BATCH_PATH, { preHandler: peerAuth, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
     const batch = parseWith(batchSchema, request.body) as BatchRequest;
     if (batch.origin !== request.peer!.region) throw new DomainError('invalid_request', 'a region ships only its own log');
+    if (!deps.peers.includes(batch.origin)) throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
     if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
     const result = await deps.replicator.applier.apply(batch);
     return { ...result, epoch: deps.state.highestEpoch() };

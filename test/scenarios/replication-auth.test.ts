@@ -97,6 +97,12 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
     expect(res.status).toBe(401);
   });
 
+  it('refuses a batch whose origin is not a peer region (the operator signs as "operator")', async () => {
+    const fake = body.replaceAll(`"origin":"${S}"`, '"origin":"operator"');
+    const res = await post(signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: 'operator', contentSha256: sha256Hex(fake) }), fake);
+    expect(res.status).toBe(403);
+  });
+
   it('changed nothing', async () => {
     expect(await intruderExists()).toBe(false);
     const verify = await d.cli(['verify']);
