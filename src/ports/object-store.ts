@@ -18,22 +18,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { Stamp } from './table-store.js';
-import type { Version } from '../core/version.js';
+import type { ObjectChange } from '../core/change.js';
 
-export interface ObjectVersion {
-  bucket: string;
-  key: string;
-  versionId: string;
-  /** Absent on a delete marker. */
-  sha256: string | null;
-  etag: string | null;
-  size: number;
-  contentType: string | null;
-  deleteMarker: boolean;
-  lastModified: string;
-  version: Version;
-  isLatest?: boolean;
-}
+/** A version of an object, or a delete marker (no body: `sha256` and `etag` are null). */
+export type ObjectVersion = Omit<ObjectChange, 'kind'> & { isLatest?: boolean };
 
 export interface PutObjectOptions {
   stamp: Stamp;
