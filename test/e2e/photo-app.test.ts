@@ -128,6 +128,17 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     // The user's page follows by itself, again without a reload.
     await page.locator('.region-name', { hasText: P }).waitFor();
     await expect(page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).resolves.toBe(true);
+
+    // Simulate an outage of the secondary from the console, then bring it back.
+    const card = admin.locator('.region-card', { has: admin.getByRole('heading', { name: S }) });
+    await admin.getByRole('button', { name: `Stop ${S}` }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await card.getByText('Down').waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await fetch(`${d.url[S]}/healthz`).catch(() => undefined))?.ok ?? false).toBe(false);
+    await admin.screenshot({ path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-region-stopped.png`), fullPage: true });
+    await admin.getByRole('button', { name: `Start ${S}` }).click();
+    await card.getByText('Up', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(d.up.output()).toContain(`Region ${S} stopped from the operations console`);
     await admin.close();
   });
 
