@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DomainError } from '../core/errors.js';
 import { parseWith } from '../http/validation.js';
 import { user } from '../http/auth-guards.js';
 import type { Stamp } from '../ports/table-store.js';

@@ -5,95 +5,27 @@
  * newest state record among the regions that answer (DESIGN §3) and reports its
  * progress step by step: fence → drain (with the backlog) → switch.
  */
-import { newestRecord, type AppStateName, type StateRecord } from '../core/app-state.js';
+import { newestRecord, type AppStateName } from '../core/app-state.js';
+import { call, CALL_TIMEOUT_MS, sleep } from './plan-call.js';
+import { PlanRun } from './plan-run.js';
+import {
+  PlanError,
+  type Backlog,
+  type FailoverOptions,
+  type PlanEnvironment,
+  type PlanName,
+  type PlanOptions,
+  type PlanRegion,
+  type PlanResult,
+  type PlanStep,
+  type RegionRecord,
+} from './plan-types.js';
 
-export interface PlanRegion {
-  name: string;
-  url: string;
-  role: 'primary' | 'secondary';
-}
-
-export interface PlanEnvironment {
-  appId: string;
-  regions: readonly PlanRegion[];
-  /** An admin bearer token, valid in every region. */
-  token: string;
-  fetch?: typeof fetch;
-  now?: () => number;
-  /** Waits between retries after a failed call (tests replace it). */
-  sleep?: (ms: number) => Promise<void>;
-}
-
-/** A state record as a region serves it: `region` is the region that answered. */
-export type RegionRecord = StateRecord & { region: string };
-
-export type PlanName = 'fence' | 'failover' | 'failback' | 'activate';
-export type PlanStepName = 'fence' | 'drain' | 'switch';
-export type Backlog = { entries: number | null; bytes: number | null };
-
-export interface PlanStep {
-  step: PlanStepName;
-  status: 'running' | 'done' | 'failed';
-  /** ISO time the step started. */
-  startedAt: string;
-  durationMs?: number;
-  detail?: string;
-  /** Drain only: what the target still has to apply, as it last reported. */
-  backlog?: Backlog;
-}
-
-export interface PlanOptions {
-  reason?: string;
-  onProgress?: (step: PlanStep) => void;
-  /** How long the drain may take before the plan gives up (default 60 000 ms). */
-  timeoutMs?: number;
-}
-
-export interface FailoverOptions extends PlanOptions {
-  /** The region to move writes to: required when there are several secondaries. */
-  to?: string;
-  /**
-   * Ungraceful: switch at once without fence or drain (the writer is unreachable).
-   * What the old writer had not shipped may be lost; the new record says how much.
-   */
-  force?: boolean;
-}
-
-export interface PlanResult {
-  plan: PlanName;
-  /** The record after the plan, as the region that committed it answered. */
-  record: RegionRecord;
-  /** Every step, finished, in order. Empty when there was nothing to do. */
-  timeline: PlanStep[];
-  totalMs: number;
-}
-
-export type PlanErrorCode =
-  | 'drain_timeout'
-  | 'unreachable'
-  | 'invalid_request'
-  | 'illegal_transition'
-  | 'not_drained'
-  | (string & {});
-
-/** A plan that could not finish; `timeline` holds the steps done so far (the last one failed). */
-export class PlanError extends Error {
-  constructor(
-    readonly code: PlanErrorCode,
-    message: string,
-    readonly status = 0,
-    readonly details: Record<string, unknown> = {},
-    public timeline: PlanStep[] = [],
-  ) {
-    super(message);
-    this.name = 'PlanError';
-  }
-}
+export * from './plan-types.js';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 const DRAIN_WAIT_MS = 500;
 const STATE_TIMEOUT_MS = 3000;
-const CALL_TIMEOUT_MS = 5000;
 
 export interface StateAnswer {
   region: PlanRegion;
@@ -273,104 +205,4 @@ function regionNamed(env: PlanEnvironment, name: string): PlanRegion {
   const region = env.regions.find((r) => r.name === name);
   if (!region) throw new PlanError('invalid_request', `No region "${name}": regions are ${env.regions.map((r) => r.name).join(', ')}.`);
   return region;
-}
-
-/** One JSON call to a region with the bearer token; every failure becomes a PlanError. */
-async function call<T>(env: PlanEnvironment, region: PlanRegion, method: string, path: string, body?: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
-  const doFetch = env.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = { authorization: `Bearer ${env.token}`, accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await doFetch(new URL(path, region.url).toString(), {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    const what = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'unreachable';
-    throw new PlanError('unreachable', `${region.name} did not answer (${what})`);
-  }
-  const text = await res.text().catch(() => '');
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    /* not JSON: described by status below */
-  }
-  if (!res.ok) {
-    const error = (parsed.error ?? {}) as Record<string, unknown>;
-    const code = typeof error.code === 'string' ? error.code : `http_${res.status}`;
-    const message = typeof error.message === 'string' ? error.message : `HTTP ${res.status}`;
-    throw new PlanError(code, `${region.name}: ${message}`, res.status, error);
-  }
-  return parsed as T;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Times the steps of one plan and reports them. */
-class PlanRun {
-  private readonly timeline: PlanStep[] = [];
-  private readonly started: number;
-
-  constructor(
-    private readonly env: PlanEnvironment,
-    private readonly plan: PlanName,
-    private readonly opts: PlanOptions,
-  ) {
-    this.started = this.now();
-  }
-
-  private now(): number {
-    return (this.env.now ?? Date.now)();
-  }
-
-  private emit(step: PlanStep): void {
-    this.opts.onProgress?.({ ...step });
-  }
-
-  async step<T>(name: PlanStepName, work: (progress: (update: Partial<PlanStep>) => void) => Promise<T>): Promise<T> {
-    const t0 = this.now();
-    const step: PlanStep = { step: name, status: 'running', startedAt: new Date(t0).toISOString() };
-    this.emit(step);
-    try {
-      const value = await work((update) => this.emit(Object.assign(step, update)));
-      step.status = 'done';
-      if (typeof value === 'string') step.detail = value;
-      else if (isRecord(value)) step.detail = describeRecord(value);
-      return value;
-    } catch (err) {
-      step.status = 'failed';
-      step.detail = (err as Error).message;
-      const planError = err instanceof PlanError ? err : new PlanError('failed', (err as Error).message);
-      planError.timeline = this.timeline;
-      throw planError;
-    } finally {
-      step.durationMs = this.now() - t0;
-      this.timeline.push({ ...step });
-      this.emit(step);
-    }
-  }
-
-  skipped(name: PlanStepName, detail: string): void {
-    const step: PlanStep = { step: name, status: 'done', startedAt: new Date(this.now()).toISOString(), durationMs: 0, detail };
-    this.timeline.push(step);
-    this.emit(step);
-  }
-
-  result(record: RegionRecord): PlanResult {
-    return { plan: this.plan, record, timeline: this.timeline, totalMs: this.now() - this.started };
-  }
-}
-
-function isRecord(value: unknown): value is RegionRecord {
-  return typeof value === 'object' && value !== null && 'epoch' in value && 'state' in value;
-}
-
-function describeRecord(r: RegionRecord): string {
-  return r.state === 'fenced' ? `fenced at epoch ${r.epoch} (writer was ${r.activeRegion})` : `${r.state}: ${r.activeRegion} takes writes (epoch ${r.epoch})`;
 }

@@ -17,7 +17,7 @@ export interface AppliedRow {
 export class ReplicationProgress {
   private readonly stmts;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.stmts = {
       applied: db.prepare('SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied WHERE origin = ?'),
       allApplied: db.prepare('SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied ORDER BY origin'),
