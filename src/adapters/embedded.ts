@@ -3,9 +3,11 @@
  * `region.db` (tables, object metadata, change log) and `blobs/` (object bodies).
  */
 import { join } from 'node:path';
+import { fsyncDirectory } from './disk/blob-files.js';
 import { openDatabase, type Db, type OpenOptions } from './sqlite/database.js';
 import { ChangeLog } from './sqlite/change-log.js';
 import { Transactor } from './sqlite/transactor.js';
+import { Durability } from './sqlite/durability.js';
 import { SqliteTableStore } from './sqlite/table-store.js';
 import { BlobFiles } from './disk/blob-files.js';
 import { DiskObjectStore } from './disk/object-store.js';
@@ -16,6 +18,7 @@ export interface EmbeddedStorage {
   db: Db;
   log: ChangeLog;
   tx: Transactor;
+  durability: Durability;
   tables: SqliteTableStore;
   objects: DiskObjectStore;
   blobs: BlobFiles;
@@ -27,16 +30,21 @@ export async function openEmbeddedStorage(
   tables: readonly TableDefinition[],
   options: OpenOptions = {},
 ): Promise<EmbeddedStorage> {
-  const db = openDatabase(join(dataDir, 'region.db'), options);
+  const dbFile = join(dataDir, 'region.db');
+  const db = openDatabase(dbFile, options);
   const log = new ChangeLog(db);
-  const tx = new Transactor(db, log);
+  const durability = new Durability(options.durability === 'FULL' ? undefined : `${dbFile}-wal`, log);
+  const tx = new Transactor(db, log, durability);
   const blobs = new BlobFiles(join(dataDir, 'blobs'));
   await blobs.init();
+  // The database and its WAL exist now: make their directory entries durable once.
+  await fsyncDirectory(dataDir);
   return {
     dataDir,
     db,
     log,
     tx,
+    durability,
     tables: new SqliteTableStore(tx, tables),
     objects: new DiskObjectStore(tx, blobs),
     blobs,

@@ -68,6 +68,8 @@ export class Applier {
       this.deps.progress.setApplied(origin, applied, batch.originHead, this.now());
       return { applied, gap };
     });
+    // The origin compacts what we acknowledge: acknowledge only what is on disk.
+    await this.deps.tx.durable();
     const reachedEnd = firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
     this.origins.set(origin, {
       pendingSince: reachedEnd ? batch.pendingSince : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),

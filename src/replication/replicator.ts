@@ -77,6 +77,7 @@ export class Replicator {
           onPeerEpoch: deps.onPeerEpoch,
           onAck: () => this.maintenance.maybeCompact(),
           initialAck: acks.get(peer.name)?.seq ?? 0,
+          durableHead: () => storage.durability.durableHead,
         }),
     );
   }

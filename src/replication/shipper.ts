@@ -47,6 +47,8 @@ export interface ShipperDeps {
   /** Told after every acknowledgement (compaction listens). */
   onAck: (peer: string, seq: number) => void;
   initialAck: number;
+  /** The highest sequence of the log known to be on disk: nothing beyond it is shipped. */
+  durableHead: () => number;
   now?: () => number;
 }
 
@@ -64,7 +66,7 @@ export class Shipper {
 
   constructor(private readonly deps: ShipperDeps) {
     this.acked = deps.initialAck;
-    this.unsubscribe = deps.log.onAppend(() => this.wake.notify());
+    this.unsubscribe = deps.log.onDurable(() => this.wake.notify());
   }
 
   get peer(): string {
@@ -89,7 +91,7 @@ export class Shipper {
 
   /** Ship what is pending once (tests call this with the loop off). Returns whether the peer acknowledged. */
   async shipOnce(): Promise<boolean> {
-    const entries = this.deps.log.readAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES);
+    const entries = this.deps.log.readAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, this.deps.durableHead());
     try {
       await this.send(entries);
       this.connected = true;
@@ -123,7 +125,7 @@ export class Shipper {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const pending = this.deps.log.head() > this.acked;
+      const pending = this.deps.durableHead() > this.acked;
       if (!pending && this.connected) {
         const woken = await this.wake.wait(HEARTBEAT_MS);
         if (this.stopped) break;
@@ -143,7 +145,7 @@ export class Shipper {
     const next = last ? log.readAfter(last.seq, 1)[0] : undefined;
     const batch: BatchRequest = {
       origin: self,
-      originHead: log.head(),
+      originHead: this.deps.durableHead(),
       pendingSince: next?.createdAt ?? null,
       epoch: this.deps.epoch(),
       entries,

@@ -110,7 +110,7 @@ export class BlobFiles {
       const dest = this.pathOf(digest);
       await mkdir(join(dest, '..'), { recursive: true });
       await rename(tmp, dest);
-      await fsyncDir(join(dest, '..'));
+      await fsyncDirectory(join(dest, '..'));
     } catch (err) {
       this.release(digest);
       await unlink(tmp).catch(() => {});
@@ -183,7 +183,7 @@ async function readdirSafe(dir: string): Promise<string[]> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

@@ -88,7 +88,7 @@ export class DiskObjectStore implements ObjectStore {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     try {
-      return this.tx.run(() => {
+      const committed = this.tx.run(() => {
         const version = options.stamp();
         const change: ObjectChange = {
           kind: 'object',
@@ -107,6 +107,8 @@ export class DiskObjectStore implements ObjectStore {
         this.tx.log.append(change, written.size);
         return { ...toObjectVersion(change), isLatest: true };
       });
+      await this.tx.durable();
+      return committed;
     } finally {
       this.blobs.release(written.sha256);
     }
@@ -129,7 +131,7 @@ export class DiskObjectStore implements ObjectStore {
   async delete(bucket: string, key: string, options: { stamp: Stamp }): Promise<ObjectVersion> {
     checkBucket(bucket);
     assertKey(key, 'an object key');
-    return this.tx.run(() => {
+    const marker = this.tx.run(() => {
       const change: ObjectChange = {
         kind: 'object',
         bucket,
@@ -147,6 +149,8 @@ export class DiskObjectStore implements ObjectStore {
       this.tx.log.append(change);
       return { ...toObjectVersion(change), isLatest: true };
     });
+    await this.tx.durable();
+    return marker;
   }
 
   async list(bucket: string, options: ListOptions = {}): Promise<ObjectPage<ObjectVersion>> {

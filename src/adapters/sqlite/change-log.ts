@@ -27,13 +27,11 @@ export class ChangeLog {
   private readonly selectAfter;
   private readonly selectHead;
   private readonly listeners = new Set<(seq: number) => void>();
-  private lastSeq: number;
 
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
     this.insert = db.prepare('INSERT INTO changelog (seq, kind, body, bytes, created_at) VALUES (?, ?, ?, ?, ?)');
-    this.selectAfter = db.prepare('SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.selectAfter = db.prepare('SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
     this.selectHead = db.prepare("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'");
-    this.lastSeq = (this.selectHead.get() as { head: number } | undefined)?.head ?? 0;
   }
 
   /**
@@ -50,15 +48,13 @@ export class ChangeLog {
     return seq;
   }
 
-  /** Called after a commit that appended entries, to wake the shippers. */
-  notifyCommitted(): void {
-    const head = this.head();
-    if (head === this.lastSeq) return;
-    this.lastSeq = head;
+  /** Called once entries up to `head` are on disk, to wake the shippers. */
+  notifyDurable(head: number): void {
     for (const l of this.listeners) l(head);
   }
 
-  onAppend(listener: (head: number) => void): () => void {
+  /** Listen for new entries reaching the disk. */
+  onDurable(listener: (head: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -67,9 +63,9 @@ export class ChangeLog {
     return (this.selectHead.get() as { head: number } | undefined)?.head ?? 0;
   }
 
-  /** Entries after `seq`, in order, at most `limit` of them and about `maxBytes` (at least one). */
-  readAfter(seq: number, limit: number, maxBytes = Infinity): LogEntry[] {
-    const rows = this.selectAfter.all(seq, limit) as Row[];
+  /** Entries after `seq` (up to `upTo`), in order, at most `limit` of them and about `maxBytes` (at least one). */
+  readAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): LogEntry[] {
+    const rows = this.selectAfter.all(seq, upTo, limit) as Row[];
     const out: LogEntry[] = [];
     let bytes = 0;
     for (const r of rows) {

@@ -1,6 +1,8 @@
 /**
- * @module Opens a region's SQLite database: WAL journal, synchronous=FULL so an
- * acknowledged commit is on disk, migrations applied in order.
+ * @module Opens a region's SQLite database: WAL journal, migrations applied in order.
+ * Durability: by default synchronous=NORMAL, with every acknowledged write made
+ * durable by an fdatasync of the WAL off the event loop (src/adapters/sqlite/durability.ts);
+ * synchronous=FULL fsyncs inside every commit instead, blocking the event loop.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -10,15 +12,15 @@ import { MIGRATIONS } from './schema.js';
 export type Db = Database.Database;
 
 export interface OpenOptions {
-  /** synchronous=FULL (default) fsyncs every commit; NORMAL survives a process crash but not power loss. */
-  synchronous?: 'FULL' | 'NORMAL';
+  /** 'group' (default): NORMAL plus a WAL fdatasync before each acknowledgement; 'FULL': an fsync in every commit. */
+  durability?: 'group' | 'FULL';
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma(`synchronous = ${options.durability === 'FULL' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);

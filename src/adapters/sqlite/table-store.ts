@@ -105,18 +105,22 @@ export class SqliteTableStore implements TableStore {
     const key = item[def.key];
     if (typeof key !== 'string') throw new DomainError('invalid_request', `item has no string key "${def.key}"`);
     assertKey(key);
-    return this.write(table, key, item, options) as StoredItem<T>;
+    const written = this.write(table, key, item, options) as StoredItem<T>;
+    await this.tx.durable();
+    return written;
   }
 
   async delete(table: string, key: string, options: WriteOptions): Promise<StoredItem | undefined> {
     this.definition(table);
     assertKey(key);
-    return this.tx.run(() => {
+    const tombstone = this.tx.run(() => {
       const before = this.read(table, key);
       if (options.expected !== undefined) checkExpected(before, options.expected);
       if (!before || before.item === null) return undefined;
       return this.write(table, key, null, options);
     });
+    if (tombstone) await this.tx.durable();
+    return tombstone;
   }
 
   async query<T extends Item = Item>(table: string, index: string, value: string, options: PageOptions = {}): Promise<Page<T>> {

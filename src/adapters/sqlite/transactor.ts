@@ -1,10 +1,12 @@
 /**
  * @module Runs work in one SQLite transaction and, once the outermost transaction has
- * committed, runs what the work queued for after the commit (waking shippers,
- * pushing live events). Nested calls join the outer transaction.
+ * committed, runs what the work queued for after the commit (pushing live events) and
+ * starts making it durable (src/adapters/sqlite/durability.ts); `durable()` waits for
+ * that before a write is acknowledged. Nested calls join the outer transaction.
  */
 import type { Db } from './database.js';
 import type { ChangeLog } from './change-log.js';
+import type { Durability } from './durability.js';
 
 export interface TxContext {
   /** Run `fn` after the outermost transaction commits; dropped if it rolls back. */
@@ -15,7 +17,12 @@ export class Transactor {
   private depth = 0;
   private pending: Array<() => void> = [];
 
-  constructor(readonly db: Db, readonly log: ChangeLog) {}
+  constructor(readonly db: Db, readonly log: ChangeLog, private readonly durability: Durability) {}
+
+  /** Resolves once every transaction committed so far is on disk (group commit). */
+  durable(): Promise<void> {
+    return this.durability.sync();
+  }
 
   run<T>(work: (tx: TxContext) => T): T {
     if (this.depth > 0) return this.nested(work);
@@ -32,7 +39,8 @@ export class Transactor {
     }
     const queued = this.pending;
     this.pending = [];
-    this.log.notifyCommitted();
+    // Make it durable even if no caller waits (the shippers send only what is on disk).
+    this.durability.noteCommit();
     for (const fn of queued) fn();
     return result;
   }

@@ -1,0 +1,79 @@
+/**
+ * @module Group commit without blocking the event loop. The database runs WAL with
+ * synchronous=NORMAL, so a commit only writes the WAL; before a write is acknowledged
+ * (to a client, or to a peer that will then compact its log) its transaction is made
+ * durable by an fdatasync of the WAL file on libuv's thread pool. One fdatasync covers
+ * every transaction committed before it started, so concurrent writes share it.
+ *
+ * The change log's head is published as durable only after such a sync: shippers send
+ * nothing a power loss could take back.
+ */
+import { open } from 'node:fs/promises';
+import type { ChangeLog } from './change-log.js';
+
+export class Durability {
+  /** Commits so far, and how many of them the last completed sync covered. */
+  private committed = 0;
+  private flushed = 0;
+  private running: Promise<void> | undefined;
+  private durable: number;
+
+  constructor(
+    private readonly walFile: string | undefined,
+    private readonly log: ChangeLog,
+    private readonly datasync: (file: string) => Promise<void> = datasyncFile,
+    private readonly onFailure: (err: Error) => void = (err) => {
+      // The kernel may have dropped the dirty pages: nothing written since can be trusted.
+      process.stderr.write(`fatal: fdatasync of the write-ahead log failed: ${err.message}\n`);
+      process.exit(70);
+    },
+  ) {
+    this.durable = log.head();
+  }
+
+  /** The highest change-log sequence known to be on disk. */
+  get durableHead(): number {
+    return this.durable;
+  }
+
+  /** Called after every commit: starts a sync (if none runs) so the commit reaches the disk. */
+  noteCommit(): void {
+    this.committed++;
+    void this.sync();
+  }
+
+  /** Resolves once everything committed before the call is on disk. */
+  async sync(): Promise<void> {
+    const target = this.committed;
+    while (this.flushed < target) {
+      this.running ??= this.flush();
+      await this.running;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const covered = this.committed;
+    const head = this.log.head();
+    try {
+      if (this.walFile) await this.datasync(this.walFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onFailure(err as Error);
+    } finally {
+      this.running = undefined;
+    }
+    this.flushed = Math.max(this.flushed, covered);
+    if (head > this.durable) {
+      this.durable = head;
+      this.log.notifyDurable(head);
+    }
+  }
+}
+
+async function datasyncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r+');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
