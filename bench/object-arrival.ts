@@ -1,0 +1,59 @@
+/**
+ * @module When replicated object bodies arrived in a region and when their metadata was
+ * applied, seen from another process (its folder, and its database read-only).
+ */
+import type Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { nowNs, sleep } from './clock.js';
+import { openReadOnly } from './comment-visibility.js';
+
+/**
+ * Object replication seen from the receiving region: when the first body started to
+ * arrive (a file in its blobs/tmp folder) and when the origin's log was applied up
+ * to `targetSeq` (every body in place, its metadata committed). Polls every ms.
+ */
+export class ObjectWatch {
+  firstBodyNs: bigint | null = null;
+  appliedNs: bigint | null = null;
+  private db: Database.Database | undefined;
+  private query: Database.Statement | undefined;
+  readonly done: Promise<void>;
+
+  constructor(private readonly dataDir: string, private readonly origin: string, private readonly targetSeq: number, private readonly timeoutMs: number) {
+    this.done = this.loop();
+  }
+
+  private appliedSeq(): number {
+    try {
+      this.db ??= openReadOnly(join(this.dataDir, 'region.db'));
+      this.query ??= this.db.prepare('SELECT seq FROM applied WHERE origin = ?').pluck();
+      return (this.query.get(this.origin) as number | undefined) ?? 0;
+    } catch {
+      // The region is (re)starting: try again on the next poll.
+      this.db?.close();
+      this.db = undefined;
+      this.query = undefined;
+      return 0;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.firstBodyNs === null) {
+        try {
+          if (readdirSync(join(this.dataDir, 'blobs', 'tmp')).length > 0) this.firstBodyNs = nowNs();
+        } catch {
+          /* the region is starting: its tmp folder is recreated */
+        }
+      }
+      if (this.appliedSeq() >= this.targetSeq) {
+        this.appliedNs = nowNs();
+        break;
+      }
+      await sleep(1);
+    }
+    this.db?.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * @module Command-line options of `npm run bench` and the sample sizes of a full and
+ * a `--quick` run (the same measurements, shorter).
+ */
+export const PHASES = ['lag', 'throughput', 'state-events', 'failover', 'objects', 'memory'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/**
+ * Throughput concurrency: 256 writers in flight. A check on this machine (6 s trials):
+ * without replication 1,600 writes/s from 64 writers on; with replication 1,120 at
+ * 64, 1,350 at 128, 1,380 at 256, 1,490 at 512 (bigger batches amortise the
+ * shipper); 256 is past the knee of both.
+ */
+export interface Samples {
+  lag: { rate: number; durationMs: number; warmupMs: number; observerIntervalUs: number };
+  throughput: { rounds: number; trialMs: number; warmupMs: number; concurrency: number };
+  stateEvents: { subscribers: number; changes: number };
+  failover: { trials: number; loadRate: number; steadyMs: number };
+  objects: { count: number; bytesEach: number; copyRounds: number };
+  memory: { uploadBytes: number };
+}
+
+const MiB = 1024 * 1024;
+
+export const FULL: Samples = {
+  lag: { rate: 500, durationMs: 90_000, warmupMs: 3000, observerIntervalUs: 100 },
+  throughput: { rounds: 4, trialMs: 10_000, warmupMs: 1500, concurrency: 256 },
+  stateEvents: { subscribers: 100, changes: 30 },
+  failover: { trials: 10, loadRate: 200, steadyMs: 1000 },
+  objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
+  memory: { uploadBytes: 1024 * MiB },
+};
+
+export const QUICK: Samples = {
+  lag: { rate: 500, durationMs: 20_000, warmupMs: 2000, observerIntervalUs: 100 },
+  throughput: { rounds: 3, trialMs: 4000, warmupMs: 1000, concurrency: 256 },
+  stateEvents: { subscribers: 100, changes: 10 },
+  failover: { trials: 3, loadRate: 200, steadyMs: 1000 },
+  objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
+  memory: { uploadBytes: 1024 * MiB },
+};
+
+export interface BenchOptions {
+  quick: boolean;
+  samples: Samples;
+  phases: Phase[];
+  /** Keep the deployments' folders (for inspecting logs). */
+  keep: boolean;
+  /**
+   * Also watch the primary's database during the lag phase, to split each write's lag
+   * into its parts (commit → 201, commit → visible in the secondary). Costs CPU, so off
+   * by default.
+   */
+  diagnose: boolean;
+  /** Write CPU profiles of the deployment's processes to this folder (bench/cpu-profiler.ts). */
+  cpuProfDir?: string;
+  /** Where latest.json and the charts go. */
+  outDir: string;
+}
+
+export function parseOptions(argv: string[], defaultOutDir: string): BenchOptions {
+  const quick = argv.includes('--quick');
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const only = value('--only')?.split(',') ?? [...PHASES];
+  for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+  const cpuProfDir = value('--cpu-prof');
+  return {
+    quick,
+    samples: quick ? QUICK : FULL,
+    phases: only as Phase[],
+    keep: argv.includes('--keep'),
+    diagnose: argv.includes('--diagnose'),
+    ...(cpuProfDir ? { cpuProfDir } : {}),
+    outDir: value('--out') ?? defaultOutDir,
+  };
+}

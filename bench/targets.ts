@@ -1,0 +1,104 @@
+/**
+ * @module The performance targets of DESIGN §8, each checked against a measured figure.
+ */
+import type { Results } from './phases.js';
+
+export interface TargetCheck {
+  figure: string;
+  /** The JSON field the value comes from. */
+  field: string;
+  value: number | null;
+  unit: string;
+  target: string;
+  met: boolean | null;
+  samples: string;
+}
+
+const check = (value: number | undefined, ok: (v: number) => boolean) => (value === undefined || !Number.isFinite(value) ? null : ok(value));
+
+export function checkTargets(r: Results): TargetCheck[] {
+  const v = <T>(x: T | undefined) => x ?? null;
+  return [
+    {
+      figure: 'replication lag p50 at 500 writes/s',
+      field: 'replication.lagMs.p50',
+      value: v(r.lag?.lagMs.p50),
+      unit: 'ms',
+      target: '< 2 ms',
+      met: check(r.lag?.lagMs.p50, (x) => x < 2),
+      samples: r.lag ? `${r.lag.lagMs.n} writes` : '-',
+    },
+    {
+      figure: 'replication lag p99 at 500 writes/s',
+      field: 'replication.lagMs.p99',
+      value: v(r.lag?.lagMs.p99),
+      unit: 'ms',
+      target: '< 10 ms',
+      met: check(r.lag?.lagMs.p99, (x) => x < 10),
+      samples: r.lag ? `${r.lag.lagMs.n} writes` : '-',
+    },
+    {
+      figure: 'write throughput, replication on / off',
+      field: 'throughput.ratio',
+      value: v(r.throughput ? r.throughput.ratio * 100 : undefined),
+      unit: '%',
+      target: '≥ 80 %',
+      met: check(r.throughput?.ratio, (x) => x >= 0.8),
+      samples: r.throughput ? `${r.throughput.samples.withReplication} + ${r.throughput.samples.withoutReplication} trials of ${r.throughput.trialSec} s` : '-',
+    },
+    {
+      figure: 'planned failover, idle (median)',
+      field: 'failover.idleMs',
+      value: v(r.failover?.idleMs),
+      unit: 'ms',
+      target: '< 1000 ms',
+      met: check(r.failover?.idleMs, (x) => x < 1000),
+      samples: r.failover ? `${r.failover.samples.idle} failovers` : '-',
+    },
+    {
+      figure: `planned failover, under ${r.failover?.loadRate ?? 200} writes/s (median)`,
+      field: 'failover.loadedMs',
+      value: v(r.failover?.loadedMs),
+      unit: 'ms',
+      target: '< 3000 ms',
+      met: check(r.failover?.loadedMs, (x) => x < 3000),
+      samples: r.failover ? `${r.failover.samples.loaded} failovers` : '-',
+    },
+    {
+      figure: 'state change → 100 subscribers, p99',
+      field: 'stateEvents.p99Ms',
+      value: v(r.stateEvents?.p99Ms),
+      unit: 'ms',
+      target: '< 100 ms',
+      met: check(r.stateEvents?.p99Ms, (x) => x < 100),
+      samples: r.stateEvents ? `${r.stateEvents.samples} deliveries (${r.stateEvents.changes} changes)` : '-',
+    },
+    {
+      figure: 'object replication / disk copy bandwidth',
+      field: 'objects.ratio',
+      value: v(r.objects ? r.objects.ratio * 100 : undefined),
+      unit: '%',
+      target: '≥ 50 %',
+      met: check(r.objects?.ratio, (x) => x >= 0.5),
+      samples: r.objects ? `${(r.objects.bytes / 2 ** 20).toFixed(0)} MiB in ${r.objects.bodies} bodies; ${r.objects.copyRounds.length} copy rounds` : '-',
+    },
+    {
+      figure: '1 GiB upload: rise of peak RSS',
+      field: 'objects.uploadRssDeltaMiB',
+      value: v(r.memory?.uploadRssDeltaMiB),
+      unit: 'MiB',
+      target: '< 64 MiB',
+      met: check(r.memory?.uploadRssDeltaMiB, (x) => x < 64),
+      samples: r.memory ? '1 upload' : '-',
+    },
+    {
+      figure: '… then shipped to the peer: rise of peak RSS',
+      field: 'objects.upload.shipping.primaryDeltaMiB',
+      value: v(r.memory?.shipping.primaryDeltaMiB),
+      unit: 'MiB',
+      target: '< 64 MiB (same bound)',
+      met: check(r.memory?.shipping.primaryDeltaMiB, (x) => x < 64),
+      samples: r.memory ? '1 body' : '-',
+    },
+  ];
+}
