@@ -1,8 +1,13 @@
 /**
  * @module Signed HTTP calls from one region to another (and from the operator's CLI,
- * which holds the same key). Connections are pooled and kept alive by Node's fetch.
+ * which holds the same key), over node:http with keep-alive connections. Object
+ * bodies are piped with backpressure, never held in memory (Node 20's fetch buffers a
+ * streamed request body whole).
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { EMPTY_SHA256, sha256Hex, signPeerRequest } from './peer-auth.js';
 
 export class PeerRequestError extends Error {
@@ -22,6 +27,11 @@ export interface PeerCallOptions {
   signal?: AbortSignal;
 }
 
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
+};
+
 export class PeerClient {
   constructor(
     private readonly key: string,
@@ -33,47 +43,72 @@ export class PeerClient {
     const text = json === undefined ? undefined : JSON.stringify(json);
     const contentSha256 = options.stream ? options.stream.sha256 : text === undefined ? EMPTY_SHA256 : sha256Hex(text);
     const headers: Record<string, string> = signPeerRequest(this.key, { method, path, region: this.self, contentSha256 });
-    let body: BodyInit | undefined;
     if (options.stream) {
       headers['content-type'] = 'application/octet-stream';
       headers['content-length'] = String(options.stream.size);
-      // Passed as an async iterable: fetch pulls chunks as it sends them (backpressure).
-      body = options.stream.body as unknown as BodyInit;
     } else if (text !== undefined) {
       headers['content-type'] = 'application/json';
-      body = text;
+      headers['content-length'] = String(Buffer.byteLength(text));
     }
-    const signals = [AbortSignal.timeout(options.timeoutMs ?? 10_000), ...(options.signal ? [options.signal] : [])];
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        ...(options.stream ? { duplex: 'half' } : {}),
-        signal: AbortSignal.any(signals),
-      } as RequestInit);
-    } catch (err) {
-      throw new PeerRequestError(`${method} ${baseUrl}${path}: ${describeFetchError(err)}`, null, null);
-    }
-    const raw = await res.text();
+    const what = `${method} ${baseUrl}${path}`;
+    const { status, raw } = await send(new URL(path, baseUrl), method, headers, text, options).catch((err: Error) => {
+      throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
+    });
     let parsed: unknown = raw;
     try {
       parsed = raw ? JSON.parse(raw) : undefined;
     } catch {
       /* not JSON: keep the text */
     }
-    if (!res.ok) {
+    if (status < 200 || status >= 300) {
       const message = (parsed as { error?: { message?: string } })?.error?.message ?? raw.slice(0, 200);
-      throw new PeerRequestError(`${method} ${baseUrl}${path}: ${res.status} ${message}`, res.status, parsed);
+      throw new PeerRequestError(`${what}: ${status} ${message}`, status, parsed);
     }
     return parsed as T;
   }
 }
 
+function send(url: URL, method: string, headers: Record<string, string>, text: string | undefined, options: PeerCallOptions): Promise<{ status: number; raw: string }> {
+  const transport = url.protocol === 'https:' ? https : http;
+  const agent = agents[url.protocol as keyof typeof agents];
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { method, headers, agent });
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), options.timeoutMs ?? 10_000);
+    const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    req.on('error', (err) => {
+      done();
+      reject(err);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => {
+        done();
+        reject(err);
+      });
+      res.on('end', () => {
+        done();
+        resolve({ status: res.statusCode ?? 0, raw: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    if (options.stream) {
+      // An early answer (a refusal) may end the request before the body is sent: that is not our error.
+      pipeline(options.stream.body, req).catch(() => undefined);
+    } else {
+      req.end(text);
+    }
+  });
+}
+
 export function describeFetchError(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError') return 'timed out';
+  if (e?.code) return e.code;
   if (e?.cause?.code) return e.cause.code;
   return e?.cause?.message ?? e?.message ?? String(err);
 }

@@ -24,6 +24,8 @@ export interface OriginView {
 
 export class Applier {
   private readonly origins = new Map<string, OriginView>();
+  /** Per origin: the highest sequence applied here and known to be on disk. */
+  private readonly durableApplied = new Map<string, number>();
   private readonly appliedListeners = new Set<() => void>();
 
   constructor(
@@ -40,8 +42,15 @@ export class Applier {
   ) {}
 
   async apply(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch'>> {
+    const applied = await this.applyBatch(batch);
+    return { ...applied, durable: this.durableApplied.get(batch.origin) ?? 0 };
+  }
+
+  private async applyBatch(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch' | 'durable'>> {
     const { origin, entries } = batch;
     const already = this.deps.progress.applied(origin).seq;
+    // What is in the database when this region first hears from an origin was on disk before.
+    if (!this.durableApplied.has(origin)) this.durableApplied.set(origin, already);
     const missing = await this.missingBlobs(entries.filter((e) => e.seq > already));
     let firstMissing = entries.findIndex((e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256));
     const applicable = firstMissing < 0 ? entries : entries.slice(0, firstMissing);
@@ -68,8 +77,13 @@ export class Applier {
       this.deps.progress.setApplied(origin, applied, batch.originHead, this.now());
       return { applied, gap };
     });
-    // The origin compacts what we acknowledge: acknowledge only what is on disk.
-    await this.deps.tx.durable();
+    // Answer at once (the origin may send its next batch); report as durable only what is
+    // on disk, since the origin compacts up to that mark.
+    if (result.applied > already) {
+      void this.deps.tx.durable().then(() => {
+        if (result.applied > (this.durableApplied.get(origin) ?? 0)) this.durableApplied.set(origin, result.applied);
+      });
+    }
     const reachedEnd = firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
     this.origins.set(origin, {
       pendingSince: reachedEnd ? batch.pendingSince : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),

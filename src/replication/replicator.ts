@@ -61,7 +61,7 @@ export class Replicator {
       objects: storage.objects,
       blobs: storage.blobs,
       logger: deps.logger,
-      acks: () => new Map(this.shippers.map((s) => [s.peer, s.ackedSeq])),
+      acks: () => new Map(this.shippers.map((s) => [s.peer, s.durableAckedSeq])),
     });
     const acks = progress.acks();
     this.shippers = deps.peers.map(

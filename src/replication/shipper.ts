@@ -20,6 +20,8 @@ export const HEARTBEAT_MS = 1000;
 export const BATCH_TIMEOUT_MS = 5000;
 export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 2000;
+/** Object bodies a shipper streams to its peer at once. */
+export const BLOB_STREAMS = 3;
 
 export interface PeerFigures {
   name: string;
@@ -44,7 +46,7 @@ export interface ShipperDeps {
   epoch: () => number;
   /** Told when the peer knows a higher epoch than ours. */
   onPeerEpoch: (peer: string, epoch: number) => void;
-  /** Told after every acknowledgement (compaction listens). */
+  /** Told when the peer's durable acknowledgement moves (compaction listens). */
   onAck: (peer: string, seq: number) => void;
   initialAck: number;
   /** The highest sequence of the log known to be on disk: nothing beyond it is shipped. */
@@ -53,7 +55,10 @@ export interface ShipperDeps {
 }
 
 export class Shipper {
+  /** What the peer has applied: the next batch starts after it. */
   private acked: number;
+  /** What the peer has applied and has on disk: the log may be compacted up to it. */
+  private durableAcked: number;
   private connected = false;
   private lastAckAt: number | null = null;
   private lastError: string | null = null;
@@ -62,10 +67,12 @@ export class Shipper {
   private readonly unsubscribe: () => void;
   private loop: Promise<void> | undefined;
   private backoff = BACKOFF_MIN_MS;
-  private inFlight: AbortController | undefined;
+  /** Aborted on stop: cuts every request in flight. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ShipperDeps) {
     this.acked = deps.initialAck;
+    this.durableAcked = deps.initialAck;
     this.unsubscribe = deps.log.onDurable(() => this.wake.notify());
   }
 
@@ -77,6 +84,10 @@ export class Shipper {
     return this.acked;
   }
 
+  get durableAckedSeq(): number {
+    return this.durableAcked;
+  }
+
   start(): void {
     this.loop ??= this.run();
   }
@@ -84,7 +95,7 @@ export class Shipper {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe();
-    this.inFlight?.abort();
+    this.stopping.abort();
     this.wake.notify();
     await this.loop;
   }
@@ -154,7 +165,7 @@ export class Shipper {
     if (res.missingBlobs.length > 0) {
       const sizes = new Map<string, number>();
       for (const e of entries) if (e.change.kind === 'object' && e.change.sha256) sizes.set(e.change.sha256, e.change.size);
-      for (const sha of res.missingBlobs) await this.sendBlob(sha, sizes.get(sha) ?? 0);
+      await eachConcurrently(res.missingBlobs, BLOB_STREAMS, (sha) => this.sendBlob(sha, sizes.get(sha) ?? 0));
       res = await this.post({ ...batch, entries: entries.filter((e) => e.seq > res.applied) });
     }
     if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(peer.name, res.epoch);
@@ -165,37 +176,41 @@ export class Shipper {
         if (res.applied + 1 < tail) throw new Error(`${peer.name} needs entries from ${res.applied + 1}, but the log starts at ${tail}: it needs a full resync`);
       }
       this.acked = res.applied;
-      this.deps.onAck(peer.name, res.applied);
+    }
+    const durable = Math.min(res.durable, res.applied);
+    if (durable > this.durableAcked || res.applied < this.durableAcked) {
+      this.durableAcked = durable;
+      this.deps.onAck(peer.name, durable);
     }
     this.lastAckAt = this.now();
   }
 
   private async post(batch: BatchRequest): Promise<BatchResponse> {
-    this.inFlight = new AbortController();
-    try {
-      return await this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: BATCH_TIMEOUT_MS, signal: this.inFlight.signal });
-    } finally {
-      this.inFlight = undefined;
-    }
+    return this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: BATCH_TIMEOUT_MS, signal: this.stopping.signal });
   }
 
   private async sendBlob(sha256: string, size: number): Promise<void> {
-    this.inFlight = new AbortController();
     try {
       await this.deps.client.call(this.deps.peer.url, 'PUT', `${BLOB_PATH}${sha256}`, undefined, {
         stream: { body: this.deps.blobs.read(sha256), sha256, size },
         timeoutMs: 60_000 + Math.ceil(size / 1000),
-        signal: this.inFlight.signal,
+        signal: this.stopping.signal,
       });
     } catch (err) {
       if (err instanceof PeerRequestError && err.status === 404) throw new Error(`body ${sha256} is missing here: cannot ship it`);
       throw err;
-    } finally {
-      this.inFlight = undefined;
     }
   }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
+}
+
+async function eachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

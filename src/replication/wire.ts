@@ -15,8 +15,10 @@ export interface BatchRequest {
 }
 
 export interface BatchResponse {
-  /** The highest sequence of the origin's log applied by the receiver (after this batch). */
+  /** The highest sequence of the origin's log applied by the receiver (after this batch): send from here. */
   applied: number;
+  /** The highest sequence applied and on the receiver's disk: the origin may compact up to here. */
+  durable: number;
   /** Bodies the receiver needs before it can apply the rest of the batch. */
   missingBlobs: string[];
   /** The batch skipped sequences the receiver has not applied: resend from `applied + 1`. */

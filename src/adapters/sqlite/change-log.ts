@@ -26,12 +26,14 @@ export class ChangeLog {
   private readonly insert;
   private readonly selectAfter;
   private readonly selectHead;
+  private readonly setHead;
   private readonly listeners = new Set<(seq: number) => void>();
 
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
     this.insert = db.prepare('INSERT INTO changelog (seq, kind, body, bytes, created_at) VALUES (?, ?, ?, ?, ?)');
     this.selectAfter = db.prepare('SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
     this.selectHead = db.prepare("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'");
+    this.setHead = db.prepare("INSERT INTO meta (k, v) VALUES ('log_head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
   }
 
   /**
@@ -44,7 +46,7 @@ export class ChangeLog {
     const seq = ((this.selectHead.get() as { head: number } | undefined)?.head ?? 0) + 1;
     const body = JSON.stringify(change);
     this.insert.run(seq, change.kind, body, Buffer.byteLength(body) + extraBytes, this.now());
-    this.db.prepare("INSERT INTO meta (k, v) VALUES ('log_head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v").run(String(seq));
+    this.setHead.run(String(seq));
     return seq;
   }
 
@@ -63,14 +65,17 @@ export class ChangeLog {
     return (this.selectHead.get() as { head: number } | undefined)?.head ?? 0;
   }
 
-  /** Entries after `seq` (up to `upTo`), in order, at most `limit` of them and about `maxBytes` (at least one). */
+  /**
+   * Entries after `seq` (up to `upTo`), in order: at most `limit` of them and about
+   * `maxBytes` of entry JSON (at least one). Object bodies travel apart and do not count.
+   */
   readAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): LogEntry[] {
     const rows = this.selectAfter.all(seq, upTo, limit) as Row[];
     const out: LogEntry[] = [];
     let bytes = 0;
     for (const r of rows) {
-      if (out.length > 0 && bytes + r.bytes > maxBytes) break;
-      bytes += r.bytes;
+      if (out.length > 0 && bytes + r.body.length > maxBytes) break;
+      bytes += r.body.length;
       out.push({ seq: r.seq, createdAt: r.created_at, bytes: r.bytes, change: JSON.parse(r.body) as Change });
     }
     return out;

@@ -8,7 +8,7 @@
  * The change log's head is published as durable only after such a sync: shippers send
  * nothing a power loss could take back.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { ChangeLog } from './change-log.js';
 
 export class Durability {
@@ -21,7 +21,7 @@ export class Durability {
   constructor(
     private readonly walFile: string | undefined,
     private readonly log: ChangeLog,
-    private readonly datasync: (file: string) => Promise<void> = datasyncFile,
+    private readonly datasync: (file: string) => Promise<void> = keptOpen(),
     private readonly onFailure: (err: Error) => void = (err) => {
       // The kernel may have dropped the dirty pages: nothing written since can be trusted.
       process.stderr.write(`fatal: fdatasync of the write-ahead log failed: ${err.message}\n`);
@@ -69,11 +69,25 @@ export class Durability {
   }
 }
 
-async function datasyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r+');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * fdatasync of the WAL through a handle kept open: SQLite rewinds the WAL in place at a
+ * checkpoint, it never replaces the file while the database is open.
+ */
+function keptOpen(): (file: string) => Promise<void> {
+  let handle: Promise<FileHandle> | undefined;
+  let opened: string | undefined;
+  return async (file) => {
+    if (opened !== file) {
+      void handle?.then((h) => h.close()).catch(() => undefined);
+      handle = open(file, 'r+');
+      opened = file;
+    }
+    try {
+      await (await handle!).datasync();
+    } catch (err) {
+      handle = undefined;
+      opened = undefined;
+      throw err;
+    }
+  };
 }
