@@ -8,6 +8,7 @@ import { openDatabase, type Db, type OpenOptions } from './sqlite/database.js';
 import { ChangeLog } from './sqlite/change-log.js';
 import { Transactor } from './sqlite/transactor.js';
 import { Durability } from './sqlite/durability.js';
+import { Checkpointer } from './sqlite/checkpointer.js';
 import { SqliteTableStore } from './sqlite/table-store.js';
 import { BlobFiles } from './disk/blob-files.js';
 import { DiskObjectStore } from './disk/object-store.js';
@@ -35,6 +36,7 @@ export async function openEmbeddedStorage(
   const log = new ChangeLog(db);
   const durability = new Durability(options.durability === 'FULL' ? undefined : `${dbFile}-wal`, log);
   const tx = new Transactor(db, log, durability);
+  const checkpointer = new Checkpointer(db, dbFile);
   const blobs = new BlobFiles(join(dataDir, 'blobs'));
   await blobs.init();
   // The database and its WAL exist now: make their directory entries durable once.
@@ -48,6 +50,9 @@ export async function openEmbeddedStorage(
     tables: new SqliteTableStore(tx, tables),
     objects: new DiskObjectStore(tx, blobs),
     blobs,
-    close: () => db.close(),
+    close: () => {
+      void checkpointer.close();
+      db.close();
+    },
   };
 }

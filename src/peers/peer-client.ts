@@ -20,6 +20,11 @@ export class PeerRequestError extends Error {
   }
 }
 
+/** A body already serialised as JSON (sent as is, not stringified again). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export interface PeerCallOptions {
   timeoutMs?: number;
   /** A streamed body whose SHA-256 is known in advance (object bodies). */
@@ -40,7 +45,7 @@ export class PeerClient {
   ) {}
 
   async call<T>(baseUrl: string, method: string, path: string, json?: unknown, options: PeerCallOptions = {}): Promise<T> {
-    const text = json === undefined ? undefined : JSON.stringify(json);
+    const text = json === undefined ? undefined : json instanceof RawJson ? json.text : JSON.stringify(json);
     const contentSha256 = options.stream ? options.stream.sha256 : text === undefined ? EMPTY_SHA256 : sha256Hex(text);
     const headers: Record<string, string> = signPeerRequest(this.key, { method, path, region: this.self, contentSha256 });
     if (options.stream) {

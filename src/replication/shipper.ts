@@ -6,10 +6,10 @@
  * heartbeat, so both sides know the link is up and how far behind they are.
  */
 import type { Logger } from 'pino';
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
+import type { ChangeLog, RawLogEntry } from '../adapters/sqlite/change-log.js';
 import type { BlobFiles } from '../adapters/disk/blob-files.js';
-import type { LogEntry } from '../core/change.js';
-import { PeerRequestError, type PeerClient } from '../peers/peer-client.js';
+import type { ObjectChange } from '../core/change.js';
+import { PeerRequestError, RawJson, type PeerClient } from '../peers/peer-client.js';
 import { Signal } from '../util/signal.js';
 import { BATCH_PATH, BLOB_PATH, type BatchRequest, type BatchResponse } from './wire.js';
 
@@ -102,7 +102,7 @@ export class Shipper {
 
   /** Ship what is pending once (tests call this with the loop off). Returns whether the peer acknowledged. */
   async shipOnce(): Promise<boolean> {
-    const entries = this.deps.log.readAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, this.deps.durableHead());
+    const entries = this.deps.log.readRawAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, this.deps.durableHead());
     try {
       await this.send(entries);
       this.connected = true;
@@ -150,23 +150,28 @@ export class Shipper {
     }
   }
 
-  private async send(entries: LogEntry[]): Promise<void> {
+  private async send(entries: RawLogEntry[]): Promise<void> {
     const { log, peer, self } = this.deps;
     const last = entries[entries.length - 1];
-    const next = last ? log.readAfter(last.seq, 1)[0] : undefined;
-    const batch: BatchRequest = {
+    const durableHead = this.deps.durableHead();
+    // Only a batch cut short leaves entries behind: then say how old the first of them is.
+    const next = last && last.seq < durableHead ? log.readRawAfter(last.seq, 1)[0] : undefined;
+    const head: Omit<BatchRequest, 'entries'> = {
       origin: self,
-      originHead: this.deps.durableHead(),
+      originHead: durableHead,
       pendingSince: next?.createdAt ?? null,
       epoch: this.deps.epoch(),
-      entries,
     };
-    let res = await this.post(batch);
+    let res = await this.post(head, entries);
     if (res.missingBlobs.length > 0) {
       const sizes = new Map<string, number>();
-      for (const e of entries) if (e.change.kind === 'object' && e.change.sha256) sizes.set(e.change.sha256, e.change.size);
+      for (const e of entries) {
+        if (e.kind !== 'object') continue;
+        const change = JSON.parse(e.json) as ObjectChange;
+        if (change.sha256) sizes.set(change.sha256, change.size);
+      }
       await eachConcurrently(res.missingBlobs, BLOB_STREAMS, (sha) => this.sendBlob(sha, sizes.get(sha) ?? 0));
-      res = await this.post({ ...batch, entries: entries.filter((e) => e.seq > res.applied) });
+      res = await this.post(head, entries.filter((e) => e.seq > res.applied));
     }
     if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(peer.name, res.epoch);
     if (res.applied !== this.acked) {
@@ -185,8 +190,11 @@ export class Shipper {
     this.lastAckAt = this.now();
   }
 
-  private async post(batch: BatchRequest): Promise<BatchResponse> {
-    return this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, batch, { timeoutMs: BATCH_TIMEOUT_MS, signal: this.stopping.signal });
+  /** Posts a batch, its entries' changes spliced in as stored (no parse and re-serialise). */
+  private async post(head: Omit<BatchRequest, 'entries'>, entries: RawLogEntry[]): Promise<BatchResponse> {
+    const items = entries.map((e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`);
+    const text = `${JSON.stringify(head).slice(0, -1)},"entries":[${items.join(',')}]}`;
+    return this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, new RawJson(text), { timeoutMs: BATCH_TIMEOUT_MS, signal: this.stopping.signal });
   }
 
   private async sendBlob(sha256: string, size: number): Promise<void> {

@@ -14,6 +14,15 @@ interface Row {
   created_at: number;
 }
 
+export interface RawLogEntry {
+  seq: number;
+  createdAt: number;
+  bytes: number;
+  kind: Change['kind'];
+  /** The change as stored: JSON text. */
+  json: string;
+}
+
 export interface LogStats {
   /** Highest sequence ever appended (0 if none). */
   head: number;
@@ -65,18 +74,24 @@ export class ChangeLog {
     return (this.selectHead.get() as { head: number } | undefined)?.head ?? 0;
   }
 
-  /**
-   * Entries after `seq` (up to `upTo`), in order: at most `limit` of them and about
-   * `maxBytes` of entry JSON (at least one). Object bodies travel apart and do not count.
-   */
+  /** Entries after `seq` (see `readRawAfter`), with their changes parsed. */
   readAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): LogEntry[] {
+    return this.readRawAfter(seq, limit, maxBytes, upTo).map((r) => ({ seq: r.seq, createdAt: r.createdAt, bytes: r.bytes, change: JSON.parse(r.json) as Change }));
+  }
+
+  /**
+   * Entries after `seq` (up to `upTo`), in order, with each change as its stored JSON
+   * text (shippers send it as is): at most `limit` of them and about `maxBytes` of
+   * entry JSON (at least one). Object bodies travel apart and do not count.
+   */
+  readRawAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): RawLogEntry[] {
     const rows = this.selectAfter.all(seq, upTo, limit) as Row[];
-    const out: LogEntry[] = [];
+    const out: RawLogEntry[] = [];
     let bytes = 0;
     for (const r of rows) {
       if (out.length > 0 && bytes + r.body.length > maxBytes) break;
       bytes += r.body.length;
-      out.push({ seq: r.seq, createdAt: r.created_at, bytes: r.bytes, change: JSON.parse(r.body) as Change });
+      out.push({ seq: r.seq, createdAt: r.created_at, bytes: r.bytes, kind: r.kind as Change['kind'], json: r.body });
     }
     return out;
   }

@@ -45,11 +45,16 @@ export class Transactor {
     return result;
   }
 
+  /**
+   * A nested call joins the outer transaction without a savepoint: an error it throws
+   * aborts the whole transaction unless caught, and callers that catch one (the
+   * applier, on a body not yet arrived) do so before anything was written.
+   */
   private nested<T>(work: (tx: TxContext) => T): T {
     const mark = this.pending.length;
     this.depth++;
     try {
-      return this.db.transaction(() => work(this.context))();
+      return work(this.context);
     } catch (err) {
       this.pending.length = mark;
       throw err;

@@ -1,0 +1,44 @@
+/**
+ * @module WAL checkpoints off the event loop. SQLite's automatic checkpoint runs in
+ * the committing connection and fsyncs the WAL and the database there: a stall of the
+ * region's only thread every thousand pages. A worker thread with its own connection
+ * checkpoints (PASSIVE: it never blocks a writer) twice a second instead; the
+ * automatic checkpoint stays on, far higher, only as a safety net.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Db } from './database.js';
+
+export const CHECKPOINT_INTERVAL_MS = 500;
+/** Pages of WAL after which the committing connection checkpoints itself (if the worker is stuck). */
+export const SAFETY_AUTOCHECKPOINT_PAGES = 20_000;
+
+const WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 1000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage(String(err && err.message || err)); }
+}, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
+`;
+
+export class Checkpointer {
+  private readonly worker: Worker;
+
+  constructor(db: Db, file: string, onError: (message: string) => void = () => undefined) {
+    db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
+    this.worker.on('message', (m: string) => onError(m));
+    this.worker.on('error', (err) => onError(err.message));
+    this.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage('stop');
+    await exited;
+  }
+}
