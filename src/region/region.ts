@@ -163,7 +163,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     readiness: () => (ready ? { ready } : { ready, reason: 'start-up check in progress' }),
     requireLoopbackOrAdmin: g.requireLoopbackOrAdmin,
   });
-  stateRoutes(app, { state, events, requireAdmin: g.requireAdmin as never });
+  stateRoutes(app, { state, events, requireAdmin: g.requireAdmin });
   authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
   photosRoutes(app, { photos, requireUser: g.requireUser });
   commentsRoutes(app, { comments, requireUser: g.requireUser, stamp });

@@ -2,7 +2,7 @@
  * @module The routing layer's HTTP API: the state record, its transitions (admin),
  * and Server-Sent Events that push every change to subscribed clients.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { APP_STATES, type StateRecord } from '../core/app-state.js';
@@ -23,7 +23,7 @@ const transitionBody = z.strictObject({
 
 export function stateRoutes(
   app: FastifyInstance,
-  deps: { state: StateService; events: StateEvents; requireAdmin: (req: never, reply: never) => Promise<void> },
+  deps: { state: StateService; events: StateEvents; requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> },
 ): void {
   const { state, events } = deps;
   const view = (record: StateRecord) => ({ ...record, region: state.region });
@@ -34,7 +34,7 @@ export function stateRoutes(
     return view(state.require(appId));
   });
 
-  app.put('/state/:appId', { preHandler: deps.requireAdmin as never }, async (request) => {
+  app.put('/state/:appId', { preHandler: deps.requireAdmin }, async (request) => {
     const { appId } = parseWith(params, request.params, 'path');
     const body = parseWith(transitionBody, request.body);
     const change = await state.change(appId, body);
