@@ -3,10 +3,12 @@
  * called over HTTP with an operator token minted from the configuration's token key
  * (whoever holds the configuration is its operator).
  */
-import { newestRecord, type StateRecord } from '../core/app-state.js';
+import type { StateRecord } from '../core/app-state.js';
 import type { LoadedConfig, RegionConfig } from '../config/config.js';
 import { TokenSigner } from '../auth/tokens.js';
-import { PeerClient, describeFetchError } from '../peers/peer-client.js';
+import { PeerClient } from '../peers/peer-client.js';
+import { call } from '../orchestration/plan-call.js';
+import { PlanError, type PlanEnvironment } from '../orchestration/plan-types.js';
 
 export interface RegionAnswer<T> {
   region: RegionConfig;
@@ -18,17 +20,6 @@ export interface RegionAnswer<T> {
 }
 
 export type RegionState = StateRecord & { region: string };
-
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string | undefined,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 export const OPERATOR = 'operator';
 
@@ -53,33 +44,14 @@ export class Deployment {
     return this.token;
   }
 
-  /** A JSON API call to one region, as the operator. */
+  /** A JSON API call to one region, as the operator (the same call the operator plans make). */
   async api<T>(region: RegionConfig, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await this.operatorToken()}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, region.url), {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new ApiError(`${region.name} did not answer (${describeFetchError(err)})`, 0, 'unreachable', {});
-    }
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = { raw: text };
-    }
-    if (!res.ok) {
-      const err = (parsed.error ?? {}) as { code?: string; message?: string };
-      throw new ApiError(`${region.name}: ${err.message ?? `HTTP ${res.status}`}`, res.status, err.code, (parsed.error ?? {}) as Record<string, unknown>);
-    }
-    return parsed as T;
+    return call<T>(await this.planEnv(), region, method, path, body, timeoutMs);
+  }
+
+  /** What the operator plans (src/orchestration/plan.ts) run with. */
+  async planEnv(): Promise<PlanEnvironment> {
+    return { appId: this.config.appId, regions: this.config.regions, token: await this.operatorToken() };
   }
 
   /** The same call to every region at once; a region that fails is reported, not thrown. */
@@ -89,7 +61,7 @@ export class Deployment {
         try {
           return { region, ok: true, reachable: true, value: await call(region) };
         } catch (err) {
-          const reachable = err instanceof ApiError && err.status > 0;
+          const reachable = err instanceof PlanError && err.code !== 'unreachable';
           return { region, ok: false, reachable, error: (err as Error).message };
         }
       }),
@@ -98,12 +70,5 @@ export class Deployment {
 
   states(): Promise<Array<RegionAnswer<RegionState>>> {
     return this.everyRegion((r) => this.api<RegionState>(r, 'GET', `/state/${this.config.appId}`, undefined, 3000));
-  }
-
-  /** The newest record any region reports (highest epoch wins), or undefined if none answered. */
-  async newestState(): Promise<{ newest: RegionState | undefined; answers: Array<RegionAnswer<RegionState>> }> {
-    const answers = await this.states();
-    const newest = newestRecord(answers.filter((a) => a.ok).map((a) => a.value!));
-    return { newest, answers };
   }
 }

@@ -12,13 +12,9 @@ import { progressPrinter, timelineTable } from './plan-output.js';
 import { run } from './run.js';
 import { agreement, stateTable, waitUntilSeen } from './state-commands.js';
 
-async function planEnv(dep: Deployment): Promise<PlanEnvironment> {
-  return { appId: dep.config.appId, regions: dep.config.regions, token: await dep.operatorToken() };
-}
-
 async function runPlan(configFile: string | undefined, name: string, plan: (env: PlanEnvironment) => Promise<PlanResult>): Promise<void> {
   const dep = new Deployment(loadConfig(configFile));
-  const env = await planEnv(dep);
+  const env = await dep.planEnv();
   try {
     const result = await plan(env);
     const r = result.record;

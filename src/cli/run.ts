@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
-import { ApiError } from './deployment.js';
+import { PlanError } from '../orchestration/plan-types.js';
 import { red } from './format.js';
 
 export interface GlobalOptions {
@@ -19,7 +19,7 @@ export async function run(cmd: Command, action: (g: GlobalOptions) => Promise<vo
     if (err instanceof ConfigError) {
       console.error(red(err.message));
       process.exitCode = 2;
-    } else if (err instanceof ApiError) {
+    } else if (err instanceof PlanError) {
       console.error(red(`${err.message}${err.code ? ` (${err.code})` : ''}`));
       process.exitCode = 1;
     } else {

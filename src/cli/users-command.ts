@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { Deployment } from './deployment.js';
+import { newestState } from '../orchestration/plan.js';
 import { bold } from './format.js';
 import { run } from './run.js';
 
@@ -17,7 +18,7 @@ export function registerUsersCommand(program: Command): void {
     .action((name: string, opts: { admin?: boolean }, cmd: Command) =>
       run(cmd, async (g) => {
         const dep = new Deployment(loadConfig(g.config));
-        const { newest } = await dep.newestState();
+        const { newest } = await newestState(await dep.planEnv());
         const writer = dep.region(newest?.activeRegion ?? dep.config.regions.find((r) => r.role === 'primary')!.name);
         const created = await dep.api<{ username: string; role: string; password?: string }>(writer, 'POST', '/users', {
           username: name,

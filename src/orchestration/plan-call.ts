@@ -20,7 +20,8 @@ export async function call<T>(env: PlanEnvironment, region: PlanRegion, method: 
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const what = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'unreachable';
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    const what = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause ?? 'unreachable');
     throw new PlanError('unreachable', `${region.name} did not answer (${what})`);
   }
   const text = await res.text().catch(() => '');

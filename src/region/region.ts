@@ -138,7 +138,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
   const pullFrom = (peer: string, epoch: number) => {
     admission.heardOfEpoch(epoch);
-    void sync.pullFromPeers(undefined, peer);
+    void sync.pullFromPeers({ only: peer });
   };
   const replicator = new Replicator({
     self: self.name,

@@ -22,7 +22,7 @@ export class StateSync {
   ) {}
 
   /** Ask every peer (or the one named) once; returns the peers that answered. */
-  async pullFromPeers(timeoutMs = STARTUP_CHECK_TIMEOUT_MS, only?: string): Promise<string[]> {
+  async pullFromPeers({ only, timeoutMs = STARTUP_CHECK_TIMEOUT_MS }: { only?: string; timeoutMs?: number } = {}): Promise<string[]> {
     const { appId, state, client, logger } = this.deps;
     const peers = only ? this.deps.peers.filter((p) => p.name === only) : this.deps.peers;
     const answers = await Promise.allSettled(
