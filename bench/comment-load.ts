@@ -30,7 +30,10 @@ export interface OpenLoopResult {
 }
 
 /** `rate` writes a second for `warmupMs + durationMs`, whatever the server's latency (an open loop). */
-export async function openLoop(t: Target, opts: { rate: number; durationMs: number; warmupMs: number; tag: string }): Promise<OpenLoopResult> {
+export async function openLoop(
+  t: Target,
+  opts: { rate: number; durationMs: number; warmupMs: number; tag: string },
+): Promise<OpenLoopResult> {
   const periodNs = BigInt(Math.round(1e9 / opts.rate));
   const total = Math.round((opts.rate * (opts.durationMs + opts.warmupMs)) / 1000);
   const warmupCount = Math.round((opts.rate * opts.warmupMs) / 1000);
@@ -42,7 +45,13 @@ export async function openLoop(t: Target, opts: { rate: number; durationMs: numb
     try {
       const r = await postJson(t.url, `/comments/${t.photoId}`, { message: `${opts.tag}-${i}` }, t.token);
       if (r.status === 201) {
-        acked.push({ commentId: (JSON.parse(r.body) as { commentId: string }).commentId, dueNs, sentNs: r.sentNs, ackNs: r.ackNs, warmup: i < warmupCount });
+        acked.push({
+          commentId: (JSON.parse(r.body) as { commentId: string }).commentId,
+          dueNs,
+          sentNs: r.sentNs,
+          ackNs: r.ackNs,
+          warmup: i < warmupCount,
+        });
       } else errors[`http_${r.status}`] = (errors[`http_${r.status}`] ?? 0) + 1;
     } catch (err) {
       const code = (err as Error).message === 'timeout' ? 'timeout' : 'network';
@@ -70,7 +79,10 @@ export interface ClosedLoopResult {
 }
 
 /** `concurrency` writers, each sending its next write as soon as the last is answered. */
-export async function closedLoop(t: Target, opts: { concurrency: number; durationMs: number; warmupMs: number; tag: string }): Promise<ClosedLoopResult> {
+export async function closedLoop(
+  t: Target,
+  opts: { concurrency: number; durationMs: number; warmupMs: number; tag: string },
+): Promise<ClosedLoopResult> {
   const t0 = nowNs();
   const from = t0 + BigInt(opts.warmupMs) * 1_000_000n;
   const to = from + BigInt(opts.durationMs) * 1_000_000n;
@@ -94,5 +106,11 @@ export async function closedLoop(t: Target, opts: { concurrency: number; duratio
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, writer));
-  return { completed, windowMs: opts.durationMs, writesPerSec: completed / (opts.durationMs / 1000), latencyMs, errors };
+  return {
+    completed,
+    windowMs: opts.durationMs,
+    writesPerSec: completed / (opts.durationMs / 1000),
+    latencyMs,
+    errors,
+  };
 }

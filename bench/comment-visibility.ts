@@ -3,8 +3,9 @@
  * process that has it open read-only: SQLite in WAL mode shows a transaction to every
  * reader the moment it commits, as it does to the region's own handlers.
  */
+
+import { type FSWatcher, watch } from 'node:fs';
 import Database from 'better-sqlite3';
-import { watch, type FSWatcher } from 'node:fs';
 import { nowNs } from './clock.js';
 
 /** After a WAL write: poll until the commit shows and then no change for QUIET_NS, at most BURST_MAX_NS. */
@@ -48,7 +49,11 @@ export class CommentWatch {
   private readonly cpu0 = process.cpuUsage();
 
   /** `origin`: the region whose applied sequence shows a commit; null to watch the region's own log head (its local writes). */
-  constructor(dbPath: string, private readonly origin: string | null, private readonly intervalUs: number) {
+  constructor(
+    dbPath: string,
+    private readonly origin: string | null,
+    private readonly intervalUs: number,
+  ) {
     this.db = openReadOnly(dbPath);
     // The cheap check of every poll: has a batch from the origin (or a local write) committed since the last one?
     this.appliedSeq = origin

@@ -24,8 +24,15 @@ export function target(url: string, token: string, photoId: string) {
 }
 
 /** Every process of the run, by role, for CpuMeter (a deployment's are prefixed with its label when there are several). */
-export async function ourProcesses(ctx: BenchContext, deployments: BenchDeployment[] = [ctx.deployment]): Promise<Record<string, number>> {
-  const out: Record<string, number> = { orchestrator: process.pid, loadGenerator: ctx.loadGenerator.pid, observer: ctx.observer.pid };
+export async function ourProcesses(
+  ctx: BenchContext,
+  deployments: BenchDeployment[] = [ctx.deployment],
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {
+    orchestrator: process.pid,
+    loadGenerator: ctx.loadGenerator.pid,
+    observer: ctx.observer.pid,
+  };
   for (const dep of deployments) {
     const prefix = deployments.length > 1 ? `${dep.label}:` : '';
     out[`${prefix}primary`] = await dep.pid(dep.primary.name);

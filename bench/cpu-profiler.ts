@@ -5,8 +5,9 @@
  * of the deployment writes DIR/<role>-<pid>.cpuprofile when it exits (open it in
  * Chrome DevTools, or summarise it with `node dist/bench/profile-summary.js FILE`).
  */
-import { Session } from 'node:inspector';
+
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 
 const dir = process.env.MRAA_BENCH_CPU_PROF_DIR;
@@ -14,7 +15,9 @@ if (dir) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: Number(process.env.MRAA_BENCH_CPU_PROF_INTERVAL_US ?? 200) });
+  session.post('Profiler.setSamplingInterval', {
+    interval: Number(process.env.MRAA_BENCH_CPU_PROF_INTERVAL_US ?? 200),
+  });
   session.post('Profiler.start');
   const regionAt = process.argv.indexOf('--region');
   const role = regionAt >= 0 ? process.argv[regionAt + 1] : (process.argv[2] ?? 'node');

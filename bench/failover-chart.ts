@@ -4,9 +4,10 @@
  * client saw, per region, on one time axis from the decision; the first write the
  * new region accepted is marked.
  */
-import type { FailoverFigures } from './failover-phase.js';
+
 import type { MoveTiming } from './failover.js';
-import { document, esc, scale, xAxis, type Frame } from './svg.js';
+import type { FailoverFigures } from './failover-phase.js';
+import { document, esc, type Frame, scale, xAxis } from './svg.js';
 
 const STEP_COLORS: Record<string, string> = { fence: '#e67e22', drain: '#8e44ad', switch: '#2980b9' };
 const statusColor = (s: number) => (s === 201 ? '#27ae60' : s === 503 ? '#e67e22' : s === 421 ? '#8e44ad' : '#c0392b');
@@ -32,7 +33,9 @@ function panel(m: MoveTiming, top: number, title: string): string[] {
   for (const s of m.steps) {
     const x = sx(s.startMs);
     const w = Math.max(2, sx(s.endMs) - x);
-    out.push(`<rect x="${x.toFixed(1)}" y="${f.y + 6}" width="${w.toFixed(1)}" height="16" fill="${STEP_COLORS[s.step] ?? '#999'}"><title>${esc(`${s.step}: ${s.startMs.toFixed(1)}–${s.endMs.toFixed(1)} ms${s.detail ? ` (${s.detail})` : ''}`)}</title></rect>`);
+    out.push(
+      `<rect x="${x.toFixed(1)}" y="${f.y + 6}" width="${w.toFixed(1)}" height="16" fill="${STEP_COLORS[s.step] ?? '#999'}"><title>${esc(`${s.step}: ${s.startMs.toFixed(1)}–${s.endMs.toFixed(1)} ms${s.detail ? ` (${s.detail})` : ''}`)}</title></rect>`,
+    );
   }
   regions.forEach((region, i) => {
     const y = f.y + 44 + 28 * i;
@@ -40,7 +43,9 @@ function panel(m: MoveTiming, top: number, title: string): string[] {
     out.push(`<line x1="${f.x}" y1="${y}" x2="${f.x + f.w}" y2="${y}" stroke="#ddd"/>`);
     for (const r of shown.filter((x) => x.region === region)) {
       const x = sx(r.atMs).toFixed(1);
-      out.push(`<line x1="${x}" y1="${y - 8}" x2="${x}" y2="${y + 8}" stroke="${statusColor(r.status)}" stroke-width="1.5"><title>${r.status} at ${r.atMs.toFixed(1)} ms</title></line>`);
+      out.push(
+        `<line x1="${x}" y1="${y - 8}" x2="${x}" y2="${y + 8}" stroke="${statusColor(r.status)}" stroke-width="1.5"><title>${r.status} at ${r.atMs.toFixed(1)} ms</title></line>`,
+      );
     }
   });
   const fx = sx(m.firstWriteMs).toFixed(1);
@@ -67,10 +72,20 @@ export function failoverChart(r: FailoverFigures): string {
     x += 30 + label.length * 6;
     return item;
   });
-  legend.push(`<text x="20" y="${y + 28}" fill="#555" font-size="10">${esc('Dashed line: the first write the new region accepted, as the client saw it. Each tick is one write response the client received.')}</text>`);
+  legend.push(
+    `<text x="20" y="${y + 28}" fill="#555" font-size="10">${esc('Dashed line: the first write the new region accepted, as the client saw it. Each tick is one write response the client received.')}</text>`,
+  );
   return document(800, y + 40, [
-    ...panel(r.representative.idle, 0, `Idle failover (the median of ${r.samples.idle}): one client retrying a write in a tight loop after the decision`),
-    ...panel(r.representative.loaded, PANEL_HEIGHT, `Failover under ${r.loadRate} writes/s (the median of ${r.samples.loaded}), writes sent through the routing client`),
+    ...panel(
+      r.representative.idle,
+      0,
+      `Idle failover (the median of ${r.samples.idle}): one client retrying a write in a tight loop after the decision`,
+    ),
+    ...panel(
+      r.representative.loaded,
+      PANEL_HEIGHT,
+      `Failover under ${r.loadRate} writes/s (the median of ${r.samples.loaded}), writes sent through the routing client`,
+    ),
     ...legend,
   ]);
 }

@@ -2,11 +2,11 @@
  * @module Planned failover (and failback) from the decision to the first write the new
  * region accepts: idle, then under a steady 200 writes a second, several times each.
  */
-import { ourProcesses, type BenchContext } from './context.js';
-import { CpuMeter } from './proc-stats.js';
+import { type BenchContext, ourProcesses } from './context.js';
 import type { MoveTiming } from './failover.js';
+import { CpuMeter } from './proc-stats.js';
 import { uploadSmallPhoto, waitCaughtUp } from './region-api.js';
-import { distribution, median, type Distribution } from './stats.js';
+import { type Distribution, distribution, median } from './stats.js';
 
 export interface FailoverFigures {
   idleMs: number;
@@ -46,10 +46,14 @@ export async function measureFailover(ctx: BenchContext): Promise<FailoverFigure
       timeoutMs: 30_000,
     });
     cpu[mode] = meter.stop();
-    for (const m of out) ctx.log(`  ${mode.padEnd(6)} ${m.direction.padEnd(8)} ${m.from} → ${m.to}: first write accepted after ${m.firstWriteMs.toFixed(0)} ms (plan ${m.planMs.toFixed(0)} ms)`);
+    for (const m of out)
+      ctx.log(
+        `  ${mode.padEnd(6)} ${m.direction.padEnd(8)} ${m.from} → ${m.to}: first write accepted after ${m.firstWriteMs.toFixed(0)} ms (plan ${m.planMs.toFixed(0)} ms)`,
+      );
     moves.push(...out);
   }
-  const times = (mode: 'idle' | 'loaded', direction: 'failover' | 'failback') => moves.filter((m) => m.mode === mode && m.direction === direction).map((m) => m.firstWriteMs);
+  const times = (mode: 'idle' | 'loaded', direction: 'failover' | 'failback') =>
+    moves.filter((m) => m.mode === mode && m.direction === direction).map((m) => m.firstWriteMs);
   const representative = (mode: 'idle' | 'loaded') => {
     const list = moves.filter((m) => m.mode === mode && m.direction === 'failover');
     const mid = median(list.map((m) => m.firstWriteMs));

@@ -7,7 +7,7 @@
 import { EventSource } from 'eventsource';
 import { failback, failover, type PlanEnvironment, type PlanRegion, type PlanStep } from '../src/orchestration/plan.js';
 import { WriteLoad } from '../src/orchestration/write-load.js';
-import { RoutingClient, type EventSourceConstructor } from '../src/routing/client/index.js';
+import { type EventSourceConstructor, RoutingClient } from '../src/routing/client/index.js';
 import { nowMs, sleep } from './clock.js';
 
 export interface FailoverArgs {
@@ -58,7 +58,8 @@ export async function failoverTrials(a: FailoverArgs): Promise<MoveTiming[]> {
   const responses: Array<{ at: number; region: string; status: number }> = [];
   const recordingFetch: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    if ((init?.method ?? 'GET') === 'POST') responses.push({ at: nowMs(), region: regionOf(res.url), status: res.status });
+    if ((init?.method ?? 'GET') === 'POST')
+      responses.push({ at: nowMs(), region: regionOf(res.url), status: res.status });
     return res;
   };
   const client = new RoutingClient({
@@ -75,26 +76,50 @@ export async function failoverTrials(a: FailoverArgs): Promise<MoveTiming[]> {
       body: JSON.stringify({ message: tag }),
       signal: AbortSignal.timeout(5000),
     });
-  const load = a.mode === 'loaded' ? new WriteLoad({ client, photoId: a.photoId, token: a.token, rate: a.rate, tag: `bench-failover-${Date.now()}`, regionOfUrl: regionOf, now: nowMs }) : undefined;
+  const load =
+    a.mode === 'loaded'
+      ? new WriteLoad({
+          client,
+          photoId: a.photoId,
+          token: a.token,
+          rate: a.rate,
+          tag: `bench-failover-${Date.now()}`,
+          regionOfUrl: regionOf,
+          now: nowMs,
+        })
+      : undefined;
   const out: MoveTiming[] = [];
   try {
     load?.start();
     for (let trial = 0; trial < a.trials; trial++) {
       for (const direction of ['failover', 'failback'] as const) {
         const [from, to] = direction === 'failover' ? [primary, secondary] : [secondary, primary];
-        await waitFor(() => client.record?.activeRegion === from.name && client.record.state !== 'fenced', a.timeoutMs, `the client to see ${from.name} as the writer`);
+        await waitFor(
+          () => client.record?.activeRegion === from.name && client.record.state !== 'fenced',
+          a.timeoutMs,
+          `the client to see ${from.name} as the writer`,
+        );
         await sleep(a.mode === 'loaded' ? a.steadyMs : 200);
         const steps: StepTiming[] = [];
         const t0 = nowMs();
         const onProgress = (s: PlanStep) => {
           const at = nowMs() - t0;
           let timing = steps.find((x) => x.step === s.step);
-          if (!timing) steps.push((timing = { step: s.step, startMs: at, endMs: at }));
+          if (!timing) {
+            timing = { step: s.step, startMs: at, endMs: at };
+            steps.push(timing);
+          }
           if (s.status !== 'running') timing.endMs = at;
           if (s.detail) timing.detail = s.detail;
         };
-        const plan = (direction === 'failover' ? failover(env, { to: to.name, onProgress, reason: 'bench' }) : failback(env, { onProgress, reason: 'bench' })).then(() => nowMs());
-        const first = load ? firstAck(load, t0, to.name, a.timeoutMs) : retryUntilAccepted(post, to.name, regionOf, t0, a.timeoutMs, `bench-${direction}-${trial}`);
+        const plan = (
+          direction === 'failover'
+            ? failover(env, { to: to.name, onProgress, reason: 'bench' })
+            : failback(env, { onProgress, reason: 'bench' })
+        ).then(() => nowMs());
+        const first = load
+          ? firstAck(load, t0, to.name, a.timeoutMs)
+          : retryUntilAccepted(post, to.name, regionOf, t0, a.timeoutMs, `bench-${direction}-${trial}`);
         const [planEnd, firstAt] = await Promise.all([plan, first]);
         if (load) await sleep(300);
         out.push({
@@ -106,7 +131,9 @@ export async function failoverTrials(a: FailoverArgs): Promise<MoveTiming[]> {
           firstWriteMs: firstAt - t0,
           planMs: planEnd - t0,
           steps,
-          responses: responses.filter((r) => r.at >= t0 - 300 && r.at <= firstAt + 300).map((r) => ({ atMs: r.at - t0, region: r.region, status: r.status })),
+          responses: responses
+            .filter((r) => r.at >= t0 - 300 && r.at <= firstAt + 300)
+            .map((r) => ({ atMs: r.at - t0, region: r.region, status: r.status })),
         });
         responses.length = 0;
       }
@@ -119,7 +146,14 @@ export async function failoverTrials(a: FailoverArgs): Promise<MoveTiming[]> {
 }
 
 /** One client: send a write, and on any refusal send it again at once, until `to` accepts one. */
-async function retryUntilAccepted(post: (tag: string) => Promise<Response>, to: string, regionOf: (url: string) => string, t0: number, timeoutMs: number, tag: string): Promise<number> {
+async function retryUntilAccepted(
+  post: (tag: string) => Promise<Response>,
+  to: string,
+  regionOf: (url: string) => string,
+  t0: number,
+  timeoutMs: number,
+  tag: string,
+): Promise<number> {
   for (let i = 0; nowMs() - t0 < timeoutMs; i++) {
     try {
       const res = await post(`${tag}-${i}`);

@@ -21,7 +21,14 @@ export function postJson(base: string, path: string, json: unknown, token: strin
   return sendJson('POST', base, path, json, token, timeoutMs);
 }
 
-export function sendJson(method: string, base: string, path: string, json: unknown, token: string, timeoutMs = 10_000): Promise<Reply> {
+export function sendJson(
+  method: string,
+  base: string,
+  path: string,
+  json: unknown,
+  token: string,
+  timeoutMs = 10_000,
+): Promise<Reply> {
   const url = new URL(path, base);
   const body = JSON.stringify(json);
   return new Promise((resolve, reject) => {
@@ -34,7 +41,11 @@ export function sendJson(method: string, base: string, path: string, json: unkno
         method,
         agent,
         timeout: timeoutMs,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
       },
       (res) => {
         const ackNs = nowNs();

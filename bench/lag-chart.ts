@@ -3,7 +3,7 @@
  * cumulative distribution, p50/p99 and the DESIGN §8 targets marked.
  */
 import type { LagResult } from './lag-phase.js';
-import { document, esc, scale, wrapped, xAxis, type Frame } from './svg.js';
+import { document, esc, type Frame, scale, wrapped, xAxis } from './svg.js';
 
 const BINS = 80;
 
@@ -35,13 +35,21 @@ export function lagChart(r: LagResult): string {
   counts.forEach((c, i) => {
     if (c === 0) return;
     const x = sx(lo + i * width);
-    body.push(`<rect x="${x.toFixed(1)}" y="${sy(c).toFixed(1)}" width="${Math.max(1, sx(lo + width) - sx(lo) - 1).toFixed(1)}" height="${(f.y + f.h - sy(c)).toFixed(1)}" fill="#6b9bd1"/>`);
+    body.push(
+      `<rect x="${x.toFixed(1)}" y="${sy(c).toFixed(1)}" width="${Math.max(1, sx(lo + width) - sx(lo) - 1).toFixed(1)}" height="${(f.y + f.h - sy(c)).toFixed(1)}" fill="#6b9bd1"/>`,
+    );
   });
   const step = Math.max(1, Math.floor(sorted.length / 400));
   const points: string[] = [];
-  for (let i = 0; i < sorted.length; i += step) if (sorted[i]! >= lo && sorted[i]! < hi) points.push(`${sx(sorted[i]!).toFixed(1)},${sc((i + 1) / sorted.length).toFixed(1)}`);
+  for (let i = 0; i < sorted.length; i += step)
+    if (sorted[i]! >= lo && sorted[i]! < hi)
+      points.push(`${sx(sorted[i]!).toFixed(1)},${sc((i + 1) / sorted.length).toFixed(1)}`);
   body.push(`<polyline points="${points.join(' ')}" fill="none" stroke="#c0392b" stroke-width="1.5"/>`);
-  for (const [p, label] of [[0, '0%'], [0.5, '50%'], [1, '100%']] as const) {
+  for (const [p, label] of [
+    [0, '0%'],
+    [0.5, '50%'],
+    [1, '100%'],
+  ] as const) {
     body.push(`<text x="${f.x + f.w + 6}" y="${(sc(p) + 4).toFixed(1)}" fill="#c0392b">${label}</text>`);
   }
   body.push(`<text x="${f.x - 8}" y="${f.y - 6}" text-anchor="end" fill="#6b9bd1">writes</text>`);
@@ -49,7 +57,9 @@ export function lagChart(r: LagResult): string {
   // Measured percentiles labelled above the plot, targets inside it near the bottom.
   const marker = (v: number, label: string, color: string, dash: string, labelY: number) => {
     const x = sx(v).toFixed(1);
-    body.push(`<line x1="${x}" y1="${Math.min(f.y, labelY + 3)}" x2="${x}" y2="${f.y + f.h}" stroke="${color}" stroke-dasharray="${dash}"/>`);
+    body.push(
+      `<line x1="${x}" y1="${Math.min(f.y, labelY + 3)}" x2="${x}" y2="${f.y + f.h}" stroke="${color}" stroke-dasharray="${dash}"/>`,
+    );
     body.push(`<text x="${Number(x) + 3}" y="${labelY}" fill="${color}">${esc(label)}</text>`);
   };
   marker(r.lagMs.p50, `p50 ${r.lagMs.p50.toFixed(1)} ms`, '#2c3e50', '2,2', f.y + 12);

@@ -6,11 +6,11 @@
  * load or round trips to the figure.
  */
 import { join } from 'node:path';
-import { ourProcesses, target, type BenchContext } from './context.js';
 import type { OpenLoopResult } from './comment-load.js';
+import { type BenchContext, ourProcesses, target } from './context.js';
 import { CpuMeter } from './proc-stats.js';
 import { uploadSmallPhoto, waitCaughtUp } from './region-api.js';
-import { distribution, type Distribution } from './stats.js';
+import { type Distribution, distribution } from './stats.js';
 
 export const lagMethod = (intervalUs: number) =>
   'ack = the 201 reaching the load generator; visible = the first read that returns the row in a separate process ' +
@@ -31,7 +31,13 @@ export interface LagResult {
   writeLatencyMs: Distribution;
   scheduleLateMsP99: number;
   errors: Record<string, number>;
-  observer: { intervalUs: number; polls: number; commits: number; foundBy: { event: number; fallback: number }; cpuShare: number };
+  observer: {
+    intervalUs: number;
+    polls: number;
+    commits: number;
+    foundBy: { event: number; fallback: number };
+    cpuShare: number;
+  };
   /** Batches the secondary applied a second while the load ran, and writes per batch. */
   batches: { perSec: number; meanWrites: number };
   cpu: Record<string, number>;
@@ -47,11 +53,21 @@ export async function measureLag(ctx: BenchContext): Promise<LagResult> {
   const s = options.samples.lag;
   const photoId = await uploadSmallPhoto(dep.primary.url, dep.adminToken);
   await waitCaughtUp(dep.primary.url, dep.adminToken);
-  await ctx.observer.call('watchComments', { dbPath: join(dep.dataDir(dep.secondary.name), 'region.db'), origin: dep.primary.name, intervalUs: s.observerIntervalUs });
+  await ctx.observer.call('watchComments', {
+    dbPath: join(dep.dataDir(dep.secondary.name), 'region.db'),
+    origin: dep.primary.name,
+    intervalUs: s.observerIntervalUs,
+  });
   const atPrimary = options.diagnose ? ctx.startObserver() : undefined;
-  await atPrimary?.call('watchComments', { dbPath: join(dep.dataDir(dep.primary.name), 'region.db'), origin: null, intervalUs: s.observerIntervalUs });
+  await atPrimary?.call('watchComments', {
+    dbPath: join(dep.dataDir(dep.primary.name), 'region.db'),
+    origin: null,
+    intervalUs: s.observerIntervalUs,
+  });
   const cpu = new CpuMeter({ ...(await ourProcesses(ctx)), ...(atPrimary ? { primaryObserver: atPrimary.pid } : {}) });
-  ctx.log(`  ${s.rate} writes/s for ${(s.warmupMs + s.durationMs) / 1000} s (the first ${s.warmupMs / 1000} s not counted)`);
+  ctx.log(
+    `  ${s.rate} writes/s for ${(s.warmupMs + s.durationMs) / 1000} s (the first ${s.warmupMs / 1000} s not counted)`,
+  );
   const run = await ctx.loadGenerator.call<OpenLoopResult>('openLoop', {
     target: target(dep.primary.url, dep.adminToken, photoId),
     options: { rate: s.rate, durationMs: s.durationMs, warmupMs: s.warmupMs, tag: 'bench-lag' },
@@ -61,7 +77,9 @@ export async function measureLag(ctx: BenchContext): Promise<LagResult> {
   await ctx.observer.call('awaitComments', { ids: counted.map((a) => a.commentId), timeoutMs: 30_000 });
   const seen = await ctx.observer.call<{ visible: Map<string, bigint> } & LagResult['observer']>('stopComments');
 
-  const committed = atPrimary ? (await atPrimary.call<{ visible: Map<string, bigint> }>('stopComments')).visible : undefined;
+  const committed = atPrimary
+    ? (await atPrimary.call<{ visible: Map<string, bigint> }>('stopComments')).visible
+    : undefined;
   await atPrimary?.close();
   const values: number[] = [];
   let neverVisible = 0;
@@ -75,11 +93,15 @@ export async function measureLag(ctx: BenchContext): Promise<LagResult> {
     const both = counted.filter((a) => committed.has(a.commentId) && seen.visible.has(a.commentId));
     breakdown = {
       commitToAckMs: distribution(both.map((a) => Number(a.ackNs - committed.get(a.commentId)!) / 1e6)),
-      commitToSecondaryMs: distribution(both.map((a) => Number(seen.visible.get(a.commentId)! - committed.get(a.commentId)!) / 1e6)),
+      commitToSecondaryMs: distribution(
+        both.map((a) => Number(seen.visible.get(a.commentId)! - committed.get(a.commentId)!) / 1e6),
+      ),
       samples: both.length,
     };
   }
+  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.min takes numbers
   const first = counted.reduce((m, a) => (a.dueNs < m ? a.dueNs : m), counted[0]!.dueNs);
+  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.max takes numbers
   const last = counted.reduce((m, a) => (a.ackNs > m ? a.ackNs : m), counted[0]!.ackNs);
   const windowS = Number(last - first) / 1e9;
   return {
@@ -93,8 +115,17 @@ export async function measureLag(ctx: BenchContext): Promise<LagResult> {
     writeLatencyMs: distribution(counted.map((a) => Number(a.ackNs - a.sentNs) / 1e6)),
     scheduleLateMsP99: distribution(counted.map((a) => Number(a.sentNs - a.dueNs) / 1e6)).p99,
     errors: run.errors,
-    observer: { intervalUs: seen.intervalUs, polls: seen.polls, commits: seen.commits, foundBy: seen.foundBy, cpuShare: seen.cpuShare },
-    batches: { perSec: seen.commits / (Number(run.endNs - run.startNs) / 1e9), meanWrites: (seen.foundBy.event + seen.foundBy.fallback) / seen.commits },
+    observer: {
+      intervalUs: seen.intervalUs,
+      polls: seen.polls,
+      commits: seen.commits,
+      foundBy: seen.foundBy,
+      cpuShare: seen.cpuShare,
+    },
+    batches: {
+      perSec: seen.commits / (Number(run.endNs - run.startNs) / 1e9),
+      meanWrites: (seen.foundBy.event + seen.foundBy.fallback) / seen.commits,
+    },
     cpu: cpuShares,
     method: lagMethod(s.observerIntervalUs),
     ...(breakdown ? { breakdown } : {}),

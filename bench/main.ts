@@ -12,8 +12,8 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import type { BenchContext } from './context.js';
 import { startDeployment } from './deployment.js';
 import { describeMachine, loadAverage } from './machine.js';
-import { parseOptions, type Phase } from './options.js';
-import { runPhase, type Results } from './phases.js';
+import { type Phase, parseOptions } from './options.js';
+import { type Results, runPhase } from './phases.js';
 import { writeResults } from './report.js';
 import { startHelper } from './rpc.js';
 
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const commit = gitHead();
   const log = (line: string) => console.log(line);
-  log(`mraa bench (${options.quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}, fsync p50 ${machine.fsyncMs.p50.toFixed(2)} ms p99 ${machine.fsyncMs.p99.toFixed(2)} ms`);
+  log(
+    `mraa bench (${options.quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}, fsync p50 ${machine.fsyncMs.p50.toFixed(2)} ms p99 ${machine.fsyncMs.p99.toFixed(2)} ms`,
+  );
 
   const deploymentEnv: Record<string, string> = {};
   if (options.cpuProfDir) {
@@ -39,8 +41,14 @@ async function main(): Promise<void> {
   const loadGenerator = startHelper(join(here, 'load-generator.js'));
   const startObserver = () => startHelper(join(here, 'visibility-observer.js'));
   const observer = startObserver();
-  const deployment = await startDeployment({ label: 'replication-on', env: deploymentEnv, maxUploadBytes: MAX_UPLOAD_BYTES });
-  log(`deployment: ${deployment.primary.name} ${deployment.primary.url} (primary), ${deployment.secondary.name} ${deployment.secondary.url}, in ${deployment.dir}`);
+  const deployment = await startDeployment({
+    label: 'replication-on',
+    env: deploymentEnv,
+    maxUploadBytes: MAX_UPLOAD_BYTES,
+  });
+  log(
+    `deployment: ${deployment.primary.name} ${deployment.primary.url} (primary), ${deployment.secondary.name} ${deployment.secondary.url}, in ${deployment.dir}`,
+  );
   const ctx: BenchContext = { options, deployment, loadGenerator, observer, startObserver, deploymentEnv, log };
 
   const results: Results = {};

@@ -5,7 +5,7 @@
  * a generator. The server stores it, then refuses it (415) when it cannot decode it.
  * Then the same for shipping that body to the secondary (primary and secondary peaks).
  */
-import { ourProcesses, type BenchContext } from './context.js';
+import { type BenchContext, ourProcesses } from './context.js';
 import { CpuMeter, peakRssBytes, resetPeakRss, rssBytes } from './proc-stats.js';
 import { waitCaughtUp } from './region-api.js';
 
@@ -36,10 +36,16 @@ export async function measureUploadMemory(ctx: BenchContext): Promise<MemoryFigu
   const before = rssBytes(primary);
   const secondaryBefore = rssBytes(secondary);
   const cpu = new CpuMeter(await ourProcesses(ctx));
-  const r = await ctx.loadGenerator.call<{ status: number; code: string | null; ms: number }>('bigUpload', { url: dep.primary.url, token: dep.adminToken, bytes });
+  const r = await ctx.loadGenerator.call<{ status: number; code: string | null; ms: number }>('bigUpload', {
+    url: dep.primary.url,
+    token: dep.adminToken,
+    bytes,
+  });
   const peak = peakRssBytes(primary);
   const cpuShares = cpu.stop();
-  ctx.log(`  ${bytes / MiB} MiB upload answered ${r.status} ${r.code ?? ''} after ${(r.ms / 1000).toFixed(1)} s; peak ${(peak / MiB).toFixed(0)} MiB, ${((peak - before) / MiB).toFixed(1)} MiB above before`);
+  ctx.log(
+    `  ${bytes / MiB} MiB upload answered ${r.status} ${r.code ?? ''} after ${(r.ms / 1000).toFixed(1)} s; peak ${(peak / MiB).toFixed(0)} MiB, ${((peak - before) / MiB).toFixed(1)} MiB above before`,
+  );
   const shipMs = await waitCaughtUp(dep.primary.url, dep.adminToken, 300_000);
   return {
     uploadRssDeltaMiB: (peak - before) / MiB,
@@ -49,7 +55,11 @@ export async function measureUploadMemory(ctx: BenchContext): Promise<MemoryFigu
     status: r.status,
     code: r.code,
     uploadMs: r.ms,
-    shipping: { primaryDeltaMiB: (peakRssBytes(primary) - before) / MiB, secondaryDeltaMiB: (peakRssBytes(secondary) - secondaryBefore) / MiB, ms: shipMs },
+    shipping: {
+      primaryDeltaMiB: (peakRssBytes(primary) - before) / MiB,
+      secondaryDeltaMiB: (peakRssBytes(secondary) - secondaryBefore) / MiB,
+      ms: shipMs,
+    },
     cpu: cpuShares,
     samples: 1,
   };

@@ -2,9 +2,10 @@
  * @module When replicated object bodies arrived in a region and when their metadata was
  * applied, seen from another process (its folder, and its database read-only).
  */
-import type Database from 'better-sqlite3';
+
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { nowNs, sleep } from './clock.js';
 import { openReadOnly } from './comment-visibility.js';
 
@@ -20,7 +21,12 @@ export class ObjectWatch {
   private query: Database.Statement | undefined;
   readonly done: Promise<void>;
 
-  constructor(private readonly dataDir: string, private readonly origin: string, private readonly targetSeq: number, private readonly timeoutMs: number) {
+  constructor(
+    private readonly dataDir: string,
+    private readonly origin: string,
+    private readonly targetSeq: number,
+    private readonly timeoutMs: number,
+  ) {
     this.done = this.loop();
   }
 

@@ -21,11 +21,24 @@ export interface Uploaded {
   ms: number;
 }
 
-function upload(url: string, token: string, contentType: string, length: number, body: Readable): Promise<{ status: number; body: string }> {
+function upload(
+  url: string,
+  token: string,
+  contentType: string,
+  length: number,
+  body: Readable,
+): Promise<{ status: number; body: string }> {
   const u = new URL('/photos', url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': length } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': length },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -50,7 +63,11 @@ export async function uploadPhotos(args: { url: string; token: string; files: Ph
 }
 
 /** Copies `files` into `destDir` like the object store writes a body; returns bytes and ms per round. */
-export async function diskCopy(args: { files: string[]; destDir: string; rounds: number }): Promise<Array<{ bytes: number; ms: number }>> {
+export async function diskCopy(args: {
+  files: string[];
+  destDir: string;
+  rounds: number;
+}): Promise<Array<{ bytes: number; ms: number }>> {
   const rounds: Array<{ bytes: number; ms: number }> = [];
   for (let r = 0; r < args.rounds; r++) {
     await rm(args.destDir, { recursive: true, force: true });
@@ -73,7 +90,11 @@ export async function diskCopy(args: { files: string[]; destDir: string; rounds:
 }
 
 /** Streams `bytes` bytes that start like a JPEG but are noise: the server stores them, then cannot decode them. */
-export async function bigUpload(args: { url: string; token: string; bytes: number }): Promise<{ status: number; code: string | null; ms: number }> {
+export async function bigUpload(args: {
+  url: string;
+  token: string;
+  bytes: number;
+}): Promise<{ status: number; code: string | null; ms: number }> {
   const CHUNK = 1024 * 1024;
   const noise = randomBytes(CHUNK);
   const header = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
@@ -87,7 +108,13 @@ export async function bigUpload(args: { url: string; token: string; bytes: numbe
     }
   }
   const t0 = nowMs();
-  const res = await upload(args.url, args.token, 'image/jpeg', args.bytes, Readable.from(body(), { objectMode: false }));
+  const res = await upload(
+    args.url,
+    args.token,
+    'image/jpeg',
+    args.bytes,
+    Readable.from(body(), { objectMode: false }),
+  );
   let code: string | null = null;
   try {
     code = (JSON.parse(res.body) as { error?: { code?: string } }).error?.code ?? null;

@@ -11,7 +11,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nowNs } from './clock.js';
-import { ourProcesses, type BenchContext } from './context.js';
+import { type BenchContext, ourProcesses } from './context.js';
 import type { Uploaded } from './object-transfer.js';
 import type { PhotoFile } from './photo-files.js';
 import { CpuMeter } from './proc-stats.js';
@@ -43,7 +43,8 @@ async function listBlobs(blobsDir: string): Promise<Map<string, number>> {
   for (const a of await readdir(blobsDir)) {
     if (!/^[0-9a-f]{2}$/.test(a)) continue;
     for (const b of await readdir(join(blobsDir, a))) {
-      for (const name of await readdir(join(blobsDir, a, b))) out.set(join(blobsDir, a, b, name), (await stat(join(blobsDir, a, b, name))).size);
+      for (const name of await readdir(join(blobsDir, a, b)))
+        out.set(join(blobsDir, a, b, name), (await stat(join(blobsDir, a, b, name))).size);
     }
   }
   return out;
@@ -54,26 +55,45 @@ export async function measureObjects(ctx: BenchContext): Promise<ObjectFigures> 
   const s = ctx.options.samples.objects;
   const work = join(dep.dir, 'bench-objects');
   await mkdir(work, { recursive: true });
-  const files = await ctx.loadGenerator.call<PhotoFile[]>('makePhotos', { dir: work, count: s.count, bytes: s.bytesEach });
+  const files = await ctx.loadGenerator.call<PhotoFile[]>('makePhotos', {
+    dir: work,
+    count: s.count,
+    bytes: s.bytesEach,
+  });
   const primaryBlobs = join(dep.dataDir(dep.primary.name), 'blobs');
   await waitCaughtUp(dep.primary.url, dep.adminToken);
   const before = await listBlobs(primaryBlobs);
 
-  ctx.log(`  secondary down; uploading ${files.length} photos (${(files.reduce((n, f) => n + f.size, 0) / 2 ** 20).toFixed(0)} MiB) to the primary`);
+  ctx.log(
+    `  secondary down; uploading ${files.length} photos (${(files.reduce((n, f) => n + f.size, 0) / 2 ** 20).toFixed(0)} MiB) to the primary`,
+  );
   await dep.stopRegion(dep.secondary.name);
   const u0 = nowNs();
-  const uploads = await ctx.loadGenerator.call<Uploaded[]>('uploadPhotos', { url: dep.primary.url, token: dep.adminToken, files });
+  const uploads = await ctx.loadGenerator.call<Uploaded[]>('uploadPhotos', {
+    url: dep.primary.url,
+    token: dep.adminToken,
+    files,
+  });
   const uploadS = Number(nowNs() - u0) / 1e9;
   const fresh = [...(await listBlobs(primaryBlobs))].filter(([path]) => !before.has(path));
   const bytes = fresh.reduce((n, [, size]) => n + size, 0);
   const head = (await regionStatus(dep.primary.url, dep.adminToken)).log.head;
 
   ctx.log(`  disk copy of the same ${fresh.length} bodies, ${s.copyRounds} rounds`);
-  const rounds = await ctx.loadGenerator.call<Array<{ bytes: number; ms: number }>>('diskCopy', { files: fresh.map(([p]) => p), destDir: join(work, 'copy'), rounds: s.copyRounds });
+  const rounds = await ctx.loadGenerator.call<Array<{ bytes: number; ms: number }>>('diskCopy', {
+    files: fresh.map(([p]) => p),
+    destDir: join(work, 'copy'),
+    rounds: s.copyRounds,
+  });
   const copyRounds = rounds.map((r) => ({ ...r, MBps: r.bytes / MB / (r.ms / 1000) }));
 
   ctx.log('  secondary started: replicating');
-  await ctx.observer.call('watchObjects', { dataDir: dep.dataDir(dep.secondary.name), origin: dep.primary.name, targetSeq: head, timeoutMs: 300_000 });
+  await ctx.observer.call('watchObjects', {
+    dataDir: dep.dataDir(dep.secondary.name),
+    origin: dep.primary.name,
+    targetSeq: head,
+    timeoutMs: 300_000,
+  });
   const started = nowNs();
   await dep.startRegion(dep.secondary.name);
   const cpu = new CpuMeter(await ourProcesses(ctx));

@@ -65,7 +65,9 @@ export function parseOptions(argv: string[], defaultOutDir: string): BenchOption
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const only = value('--only')?.split(',') ?? [...PHASES];
-  for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+  for (const p of only)
+    if (!(PHASES as readonly string[]).includes(p))
+      throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
   const cpuProfDir = value('--cpu-prof');
   return {
     quick,

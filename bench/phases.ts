@@ -2,9 +2,9 @@
  * @module The measurements of a run, in order, and where each puts its figures.
  */
 import type { BenchContext } from './context.js';
-import { measureFailover, type FailoverFigures } from './failover-phase.js';
-import { measureLag, type LagResult } from './lag-phase.js';
-import { measureUploadMemory, type MemoryFigures } from './memory-phase.js';
+import { type FailoverFigures, measureFailover } from './failover-phase.js';
+import { type LagResult, measureLag } from './lag-phase.js';
+import { type MemoryFigures, measureUploadMemory } from './memory-phase.js';
 import { measureObjects, type ObjectFigures } from './objects-phase.js';
 import type { Phase } from './options.js';
 import { measureStateEvents, type StateEventsFigures } from './state-events-phase.js';

@@ -3,9 +3,10 @@
  * (so no two bodies share content and nothing compresses), made with sharp and
  * written to files so that uploads stream them from disk.
  */
-import sharp from 'sharp';
+
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import sharp from 'sharp';
 
 export interface PhotoFile {
   file: string;
@@ -24,7 +25,8 @@ export async function makePhotos(args: { dir: string; count: number; bytes: numb
     const height = Math.ceil(args.bytes / BYTES_PER_PIXEL[type] / WIDTH);
     const raw = sharp(randomBytes(WIDTH * height * 3), { raw: { width: WIDTH, height, channels: 3 } });
     const file = join(args.dir, `photo-${i}.${type === 'jpeg' ? 'jpg' : 'png'}`);
-    const encoded = type === 'jpeg' ? raw.jpeg({ quality: 100, chromaSubsampling: '4:4:4' }) : raw.png({ compressionLevel: 1 });
+    const encoded =
+      type === 'jpeg' ? raw.jpeg({ quality: 100, chromaSubsampling: '4:4:4' }) : raw.png({ compressionLevel: 1 });
     const info = await encoded.toFile(file);
     out.push({ file, contentType: `image/${type}`, size: info.size });
   }

@@ -56,10 +56,17 @@ export class CpuMeter {
   stop(): Record<string, number> {
     const wall = Number(process.hrtime.bigint() - this.t0) / 1e9;
     const cores = (seconds: number) => Math.round((seconds / wall) * 100) / 100;
-    const ours = Object.fromEntries(Object.entries(this.pids).map(([name, pid]) => [name, cores(cpuSeconds(pid) - this.start.get(name)!)]));
+    const ours = Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => [name, cores(cpuSeconds(pid) - this.start.get(name)!)]),
+    );
     const m = machineSeconds();
     const machine = cores(m.busy - this.machine0.busy);
     const sum = Object.values(ours).reduce((a, b) => a + b, 0);
-    return { ...ours, machine, others: Math.max(0, Math.round((machine - sum) * 100) / 100), steal: cores(m.steal - this.machine0.steal) };
+    return {
+      ...ours,
+      machine,
+      others: Math.max(0, Math.round((machine - sum) * 100) / 100),
+      steal: cores(m.steal - this.machine0.steal),
+    };
   }
 }

@@ -22,7 +22,13 @@ function source(url: string): string {
   if (!url) return '(native / VM)';
   const dep = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dep) return `dep: ${dep[1]}`;
-  if (url.startsWith('node:')) return url.includes('undici') ? 'node: undici (fetch)' : url.replace(/^node:internal\/(crypto|webstreams|streams|http|deps|modules|process|url|event_target|abort_controller|perf)\/?.*$/, 'node: internal/$1');
+  if (url.startsWith('node:'))
+    return url.includes('undici')
+      ? 'node: undici (fetch)'
+      : url.replace(
+          /^node:internal\/(crypto|webstreams|streams|http|deps|modules|process|url|event_target|abort_controller|perf)\/?.*$/,
+          'node: internal/$1',
+        );
   const own = /\/dist\/(src\/.*?)\.js$/.exec(url);
   return own ? own[1]! : url;
 }
@@ -31,7 +37,9 @@ function summarise(file: string, top: number): void {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  p.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fnTime = new Map<string, number>();
   const srcTime = new Map<string, number>();
@@ -44,7 +52,8 @@ function summarise(file: string, top: number): void {
   // Inclusive time of this repository's functions: every sample counts for each distinct one on its stack.
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (f: ProfileNode['callFrame']) => `${f.functionName || '(anonymous)'}  ${source(f.url)}:${f.lineNumber + 1}`;
+  const label = (f: ProfileNode['callFrame']) =>
+    `${f.functionName || '(anonymous)'}  ${source(f.url)}:${f.lineNumber + 1}`;
   const inclusive = new Map<string, number>();
   for (const [id, us] of self) {
     const seen = new Set<string>();
@@ -62,7 +71,8 @@ function summarise(file: string, top: number): void {
   console.log('\nself time by function:');
   for (const [name, us] of [...fnTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${name}`);
   console.log("\ninclusive time of this repository's functions:");
-  for (const [name, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${name}`);
+  for (const [name, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(us)}  ${name}`);
   console.log('\nself time by source:');
   for (const [name, us] of [...srcTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${name}`);
 }

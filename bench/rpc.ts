@@ -3,8 +3,9 @@
  * load generator, the visibility observer): a forked child serves named handlers over
  * the IPC channel, with structured-clone serialization so bigints and Maps pass.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own argument type
 type Handler = (args: any) => unknown;
 type Reply = { id: number; result?: unknown; error?: string };
 
@@ -33,7 +34,11 @@ export interface Helper {
 
 /** In the parent: fork `modulePath` and call its handlers. */
 export function startHelper(modulePath: string, execArgv: string[] = []): Helper {
-  const child: ChildProcess = fork(modulePath, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const child: ChildProcess = fork(modulePath, [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
   child.on('message', (msg: Reply) => {

@@ -4,7 +4,7 @@
  * parsing, so a hundred subscribers in one process do not queue behind each other's
  * event handling (the `eventsource` package's parse-and-dispatch runs first otherwise).
  */
-import { get, type ClientRequest } from 'node:http';
+import { type ClientRequest, get } from 'node:http';
 import { nowNs } from './clock.js';
 
 export interface SseEvent {
@@ -31,8 +31,7 @@ export function subscribeSse(url: string, onEvent: (e: SseEvent) => void): SseSu
       res.on('data', (chunk: string) => {
         const atNs = nowNs();
         buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           let event = 'message';

@@ -3,10 +3,10 @@
  * half on each region; the primary is fenced and activated in turn, and each client's
  * receipt of each change is timed from the moment its PUT was sent.
  */
-import { ourProcesses, type BenchContext } from './context.js';
+import { type BenchContext, ourProcesses } from './context.js';
 import { CpuMeter } from './proc-stats.js';
 import type { StateEventsResult } from './state-events.js';
-import { distribution, type Distribution } from './stats.js';
+import { type Distribution, distribution } from './stats.js';
 
 export interface StateEventsFigures {
   p99Ms: number;
@@ -36,6 +36,17 @@ export async function measureStateEvents(ctx: BenchContext): Promise<StateEvents
   });
   const all = distribution(r.deliveries.map((d) => d.ms));
   const byRegion: Record<string, Distribution> = {};
-  for (const region of [dep.primary.name, dep.secondary.name]) byRegion[region] = distribution(r.deliveries.filter((d) => d.region === region).map((d) => d.ms));
-  return { p99Ms: all.p99, deliveryMs: all, byRegion, putMs: distribution(r.putMs), subscribers: s.subscribers, changes: s.changes, samples: all.n, missed: r.missed, cpu: cpu.stop() };
+  for (const region of [dep.primary.name, dep.secondary.name])
+    byRegion[region] = distribution(r.deliveries.filter((d) => d.region === region).map((d) => d.ms));
+  return {
+    p99Ms: all.p99,
+    deliveryMs: all,
+    byRegion,
+    putMs: distribution(r.putMs),
+    subscribers: s.subscribers,
+    changes: s.changes,
+    samples: all.n,
+    missed: r.missed,
+    cpu: cpu.stop(),
+  };
 }

@@ -52,13 +52,18 @@ export async function stateEventDelivery(a: StateEventsArgs): Promise<StateEvent
     await until(() => subs.every((s) => s.seen.size > 0), a.timeoutMs, 'every subscriber to receive the current state');
     for (let change = 0; change < a.changes; change++) {
       const kind = change % 2 === 0 ? 'fenced' : 'active';
-      const body = kind === 'fenced' ? { state: 'fenced', reason: 'bench: state event delivery' } : { state: 'active', activeRegion: a.primary, reason: 'bench' };
+      const body =
+        kind === 'fenced'
+          ? { state: 'fenced', reason: 'bench: state event delivery' }
+          : { state: 'active', activeRegion: a.primary, reason: 'bench' };
       const res = await sendJson('PUT', primaryUrl, `/state/${encodeURIComponent(a.appId)}`, body, a.token);
       const sent = res.sentNs;
       putMs.push(Number(res.ackNs - sent) / 1e6);
       if (res.status !== 200) throw new Error(`PUT state ${kind}: HTTP ${res.status} ${res.body}`);
       const epoch = (JSON.parse(res.body) as { epoch: number }).epoch;
-      await until(() => subs.every((s) => s.seen.has(epoch)), a.timeoutMs, `epoch ${epoch} at every subscriber`).catch(() => undefined);
+      await until(() => subs.every((s) => s.seen.has(epoch)), a.timeoutMs, `epoch ${epoch} at every subscriber`).catch(
+        () => undefined,
+      );
       for (const s of subs) {
         const at = s.seen.get(epoch);
         if (at === undefined) missed++;

@@ -14,7 +14,8 @@ export interface TargetCheck {
   samples: string;
 }
 
-const check = (value: number | undefined, ok: (v: number) => boolean) => (value === undefined || !Number.isFinite(value) ? null : ok(value));
+const check = (value: number | undefined, ok: (v: number) => boolean) =>
+  value === undefined || !Number.isFinite(value) ? null : ok(value);
 
 export function checkTargets(r: Results): TargetCheck[] {
   const v = <T>(x: T | undefined) => x ?? null;
@@ -44,7 +45,9 @@ export function checkTargets(r: Results): TargetCheck[] {
       unit: '%',
       target: '≥ 80 %',
       met: check(r.throughput?.ratio, (x) => x >= 0.8),
-      samples: r.throughput ? `${r.throughput.samples.withReplication} + ${r.throughput.samples.withoutReplication} trials of ${r.throughput.trialSec} s` : '-',
+      samples: r.throughput
+        ? `${r.throughput.samples.withReplication} + ${r.throughput.samples.withoutReplication} trials of ${r.throughput.trialSec} s`
+        : '-',
     },
     {
       figure: 'planned failover, idle (median)',
@@ -80,7 +83,9 @@ export function checkTargets(r: Results): TargetCheck[] {
       unit: '%',
       target: '≥ 50 %',
       met: check(r.objects?.ratio, (x) => x >= 0.5),
-      samples: r.objects ? `${(r.objects.bytes / 2 ** 20).toFixed(0)} MiB in ${r.objects.bodies} bodies; ${r.objects.copyRounds.length} copy rounds` : '-',
+      samples: r.objects
+        ? `${(r.objects.bytes / 2 ** 20).toFixed(0)} MiB in ${r.objects.bodies} bodies; ${r.objects.copyRounds.length} copy rounds`
+        : '-',
     },
     {
       figure: '1 GiB upload: rise of peak RSS',

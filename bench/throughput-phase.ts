@@ -5,12 +5,13 @@
  * trial with replication on, the secondary's backlog is recorded and drained before
  * the next trial, so no trial pays for another's replication.
  */
-import { ourProcesses, target, type BenchContext } from './context.js';
+
 import type { ClosedLoopResult } from './comment-load.js';
-import { startDeployment, type BenchDeployment } from './deployment.js';
+import { type BenchContext, ourProcesses, target } from './context.js';
+import { type BenchDeployment, startDeployment } from './deployment.js';
 import { CpuMeter } from './proc-stats.js';
 import { regionStatus, uploadSmallPhoto, waitCaughtUp } from './region-api.js';
-import { distribution, median, type Distribution } from './stats.js';
+import { type Distribution, distribution, median } from './stats.js';
 
 export interface ThroughputTrial {
   replication: 'on' | 'off';
@@ -42,7 +43,11 @@ export interface ThroughputResult {
 export async function measureThroughput(ctx: BenchContext): Promise<ThroughputResult> {
   const s = ctx.options.samples.throughput;
   const on = ctx.deployment;
-  const off = await startDeployment({ label: 'replication-off', env: { ...ctx.deploymentEnv, MRAA_REPLICATION: 'off' }, maxUploadBytes: on.config.settings.maxUploadBytes });
+  const off = await startDeployment({
+    label: 'replication-off',
+    env: { ...ctx.deploymentEnv, MRAA_REPLICATION: 'off' },
+    maxUploadBytes: on.config.settings.maxUploadBytes,
+  });
   try {
     const photos = new Map<BenchDeployment, string>();
     for (const dep of [on, off]) photos.set(dep, await uploadSmallPhoto(dep.primary.url, dep.adminToken));
@@ -51,7 +56,12 @@ export async function measureThroughput(ctx: BenchContext): Promise<ThroughputRe
     for (const dep of [on, off]) {
       await ctx.loadGenerator.call<ClosedLoopResult>('closedLoop', {
         target: target(dep.primary.url, dep.adminToken, photos.get(dep)!),
-        options: { concurrency: s.concurrency, durationMs: s.warmupMs, warmupMs: s.warmupMs, tag: 'bench-throughput-warmup' },
+        options: {
+          concurrency: s.concurrency,
+          durationMs: s.warmupMs,
+          warmupMs: s.warmupMs,
+          tag: 'bench-throughput-warmup',
+        },
       });
     }
     await waitCaughtUp(on.primary.url, on.adminToken);
@@ -63,24 +73,46 @@ export async function measureThroughput(ctx: BenchContext): Promise<ThroughputRe
         const cpu = new CpuMeter(await ourProcesses(ctx, [on, off]));
         const r = await ctx.loadGenerator.call<ClosedLoopResult>('closedLoop', {
           target: target(dep.primary.url, dep.adminToken, photos.get(dep)!),
-          options: { concurrency: s.concurrency, durationMs: s.trialMs, warmupMs: s.warmupMs, tag: `bench-throughput-${replication}-${round}` },
+          options: {
+            concurrency: s.concurrency,
+            durationMs: s.trialMs,
+            warmupMs: s.warmupMs,
+            tag: `bench-throughput-${replication}-${round}`,
+          },
         });
         const cpuShares = cpu.stop();
-        const trial: ThroughputTrial = { replication, round, writesPerSec: r.writesPerSec, completed: r.completed, latencyMs: distribution(r.latencyMs), errors: r.errors, cpu: cpuShares };
+        const trial: ThroughputTrial = {
+          replication,
+          round,
+          writesPerSec: r.writesPerSec,
+          completed: r.completed,
+          latencyMs: distribution(r.latencyMs),
+          errors: r.errors,
+          cpu: cpuShares,
+        };
         if (replication === 'on') {
           const status = await regionStatus(dep.primary.url, dep.adminToken);
           const peer = status.peers[0]!;
-          trial.backlogAtEnd = { entries: peer.backlog.entries, lagMs: peer.lagMs, catchUpMs: await waitCaughtUp(dep.primary.url, dep.adminToken) };
+          trial.backlogAtEnd = {
+            entries: peer.backlog.entries,
+            lagMs: peer.lagMs,
+            catchUpMs: await waitCaughtUp(dep.primary.url, dep.adminToken),
+          };
         }
         trials.push(trial);
-        ctx.log(`  replication ${replication.padEnd(3)} round ${round + 1}: ${r.writesPerSec.toFixed(0)} writes/s (p50 ${trial.latencyMs.p50.toFixed(1)} ms)` +
-          (trial.backlogAtEnd ? `, backlog at end ${trial.backlogAtEnd.entries} entries, caught up in ${trial.backlogAtEnd.catchUpMs} ms` : ''));
+        ctx.log(
+          `  replication ${replication.padEnd(3)} round ${round + 1}: ${r.writesPerSec.toFixed(0)} writes/s (p50 ${trial.latencyMs.p50.toFixed(1)} ms)` +
+            (trial.backlogAtEnd
+              ? `, backlog at end ${trial.backlogAtEnd.entries} entries, caught up in ${trial.backlogAtEnd.catchUpMs} ms`
+              : ''),
+        );
       }
     }
     const rates = (mode: 'on' | 'off') => trials.filter((t) => t.replication === mode).map((t) => t.writesPerSec);
     const withReplication = median(rates('on'));
     const withoutReplication = median(rates('off'));
-    const counted = (mode: 'on' | 'off') => trials.filter((t) => t.replication === mode).reduce((n, t) => n + t.completed, 0);
+    const counted = (mode: 'on' | 'off') =>
+      trials.filter((t) => t.replication === mode).reduce((n, t) => n + t.completed, 0);
     const pairs = Array.from({ length: s.rounds }, (_, round) => {
       const of = (mode: 'on' | 'off') => trials.find((t) => t.round === round && t.replication === mode)!.writesPerSec;
       return of('on') / of('off');

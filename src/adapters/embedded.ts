@@ -3,16 +3,15 @@
  * `region.db` (tables, object metadata, change log) and `blobs/` (object bodies).
  */
 import { join } from 'node:path';
-import { fsyncDirectory } from './disk/blob-files.js';
-import { openDatabase, type Db, type OpenOptions } from './sqlite/database.js';
-import { ChangeLog } from './sqlite/change-log.js';
-import { Transactor } from './sqlite/transactor.js';
-import { Durability } from './sqlite/durability.js';
-import { Checkpointer } from './sqlite/checkpointer.js';
-import { SqliteTableStore } from './sqlite/table-store.js';
-import { BlobFiles } from './disk/blob-files.js';
-import { DiskObjectStore } from './disk/object-store.js';
 import type { TableDefinition } from '../ports/table-store.js';
+import { BlobFiles, fsyncDirectory } from './disk/blob-files.js';
+import { DiskObjectStore } from './disk/object-store.js';
+import { ChangeLog } from './sqlite/change-log.js';
+import { Checkpointer } from './sqlite/checkpointer.js';
+import { type Db, type OpenOptions, openDatabase } from './sqlite/database.js';
+import { Durability } from './sqlite/durability.js';
+import { SqliteTableStore } from './sqlite/table-store.js';
+import { Transactor } from './sqlite/transactor.js';
 
 export interface EmbeddedStorage {
   dataDir: string;

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseWith } from '../http/validation.js';
 import { user } from '../http/auth-guards.js';
+import { parseWith } from '../http/validation.js';
 import type { Stamp } from '../ports/table-store.js';
 import type { AuthService } from './auth.service.js';
 import { SignInLimits } from './signin-limits.js';

@@ -5,8 +5,8 @@
 import { DomainError } from '../core/errors.js';
 import type { Stamp } from '../ports/table-store.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
-import { type IssuedToken, type Role, type TokenClaims, type TokenSigner } from './tokens.js';
-import { toPublicUser, type PublicUser, type UserRecord, type UsersRepository } from './users.repository.js';
+import type { IssuedToken, Role, TokenClaims, TokenSigner } from './tokens.js';
+import { type PublicUser, toPublicUser, type UserRecord, type UsersRepository } from './users.repository.js';
 
 export const ADMIN_USERNAME = 'admin';
 export const USERNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
@@ -46,7 +46,10 @@ export class AuthService {
   }
 
   /** Create a user; without a password one is generated, returned once, and must be changed at first sign-in. */
-  async createUser(input: { username: string; password?: string; role?: Role }, stamp: Stamp): Promise<{ user: PublicUser; password?: string }> {
+  async createUser(
+    input: { username: string; password?: string; role?: Role },
+    stamp: Stamp,
+  ): Promise<{ user: PublicUser; password?: string }> {
     checkUsername(input.username);
     if (input.password !== undefined) checkPassword(input.password);
     const generated = input.password === undefined ? generatePassword() : undefined;
@@ -57,18 +60,25 @@ export class AuthService {
       createdAt: this.now().toISOString(),
       ...(generated ? { mustChangePassword: true } : {}),
     };
-    if (await this.users.get(input.username)) throw new DomainError('conflict', `user "${input.username}" already exists`);
+    if (await this.users.get(input.username))
+      throw new DomainError('conflict', `user "${input.username}" already exists`);
     await this.users.create(user, stamp);
     return { user: toPublicUser(user), ...(generated ? { password: generated } : {}) };
   }
 
-  async changePassword(claims: TokenClaims, currentPassword: string, newPassword: string, stamp: Stamp): Promise<PublicUser> {
+  async changePassword(
+    claims: TokenClaims,
+    currentPassword: string,
+    newPassword: string,
+    stamp: Stamp,
+  ): Promise<PublicUser> {
     const user = await this.users.get(claims.username);
     if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
       throw new DomainError('unauthenticated', 'the current password is wrong');
     }
     checkPassword(newPassword);
-    if (newPassword === currentPassword) throw new DomainError('invalid_request', 'the new password must differ from the current one');
+    if (newPassword === currentPassword)
+      throw new DomainError('invalid_request', 'the new password must differ from the current one');
     const { mustChangePassword: _m, ...rest } = user;
     const updated: UserRecord = { ...rest, passwordHash: await hashPassword(newPassword) };
     await this.users.update(updated, stamp);
@@ -79,7 +89,10 @@ export class AuthService {
    * Create `admin` at first start if it does not exist. Returns the generated password
    * when none was given, so the caller can show it once.
    */
-  async ensureAdmin(password: string | undefined, stamp: Stamp): Promise<{ created: boolean; generatedPassword?: string }> {
+  async ensureAdmin(
+    password: string | undefined,
+    stamp: Stamp,
+  ): Promise<{ created: boolean; generatedPassword?: string }> {
     if (await this.users.get(ADMIN_USERNAME)) return { created: false };
     const generated = password === undefined || password === '' ? generatePassword() : undefined;
     await this.users.create(
@@ -97,12 +110,18 @@ export class AuthService {
 
 function checkUsername(username: string): void {
   if (!USERNAME_PATTERN.test(username)) {
-    throw new DomainError('invalid_request', 'a username is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+    throw new DomainError(
+      'invalid_request',
+      'a username is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+    );
   }
 }
 
 function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new DomainError('invalid_request', `a password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
+    throw new DomainError(
+      'invalid_request',
+      `a password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+    );
   }
 }

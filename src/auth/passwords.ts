@@ -2,7 +2,7 @@
  * @module Password hashing with scrypt (memory-hard, from node:crypto). The stored
  * form carries its parameters so they can be raised later without breaking old hashes.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
 const N = 2 ** 15;
 const R = 8;

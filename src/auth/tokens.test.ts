@@ -19,7 +19,9 @@ describe('session tokens', () => {
     await expect(signer.verify(other.token)).rejects.toMatchObject({ code: 'unauthenticated' });
     const mine = await signer.issue({ username: 'alice', role: 'user' });
     const [h, p, sig] = mine.token.split('.');
-    const elevated = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), role: 'admin' })).toString('base64url');
+    const elevated = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), role: 'admin' }),
+    ).toString('base64url');
     await expect(signer.verify(`${h}.${elevated}.${sig}`)).rejects.toMatchObject({ code: 'unauthenticated' });
   });
 
@@ -30,6 +32,9 @@ describe('session tokens', () => {
     const { token } = await signer.issue({ username: 'alice', role: 'user' });
     expect((await signer.verify(token)).username).toBe('alice');
     vi.setSystemTime(new Date('2026-11-27T10:01:01Z'));
-    await expect(signer.verify(token)).rejects.toMatchObject({ code: 'unauthenticated', message: expect.stringMatching(/expired/) });
+    await expect(signer.verify(token)).rejects.toMatchObject({
+      code: 'unauthenticated',
+      message: expect.stringMatching(/expired/),
+    });
   });
 });

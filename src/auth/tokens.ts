@@ -2,7 +2,7 @@
  * @module Signed session tokens (JWT, HS256) valid in every region: each region
  * verifies them with the token key from the shared configuration.
  */
-import { SignJWT, jwtVerify, errors } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from '../core/errors.js';
 
 export type Role = 'admin' | 'user';
@@ -24,8 +24,18 @@ export class TokenSigner {
   /** Imported once: importing the raw key on every call dominated the cost of a verify. */
   private readonly key: Promise<CryptoKey>;
 
-  constructor(secret: string, private readonly audience: string, private readonly ttlSeconds: number) {
-    this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  constructor(
+    secret: string,
+    private readonly audience: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
   }
 
   async issue(claims: TokenClaims): Promise<IssuedToken> {
@@ -60,7 +70,11 @@ export class TokenSigner {
 
   private async verifySignature(token: string): Promise<TokenClaims> {
     try {
-      const { payload } = await jwtVerify(token, await this.key, { issuer: ISSUER, audience: this.audience, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await this.key, {
+        issuer: ISSUER,
+        audience: this.audience,
+        algorithms: ['HS256'],
+      });
       const role = payload.role;
       if (typeof payload.sub !== 'string' || (role !== 'admin' && role !== 'user')) throw new Error('claims');
       const claims: TokenClaims = { username: payload.sub, role };
@@ -69,7 +83,10 @@ export class TokenSigner {
       return claims;
     } catch (err) {
       const expired = err instanceof errors.JWTExpired;
-      throw new DomainError('unauthenticated', expired ? 'the token has expired; sign in again' : 'the token is not valid');
+      throw new DomainError(
+        'unauthenticated',
+        expired ? 'the token has expired; sign in again' : 'the token is not valid',
+      );
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @module Users in the replicated `users` table.
  */
-import type { TableStore, Stamp } from '../ports/table-store.js';
+import type { Stamp, TableStore } from '../ports/table-store.js';
 import type { Role } from './tokens.js';
 
 export const USERS_TABLE = 'users';

@@ -3,12 +3,13 @@
  * called over HTTP with an operator token minted from the configuration's token key
  * (whoever holds the configuration is its operator).
  */
-import type { StateRecord } from '../core/app-state.js';
-import type { LoadedConfig, RegionConfig } from '../config/config.js';
+
 import { TokenSigner } from '../auth/tokens.js';
-import { PeerClient } from '../peers/peer-client.js';
+import type { LoadedConfig, RegionConfig } from '../config/config.js';
+import type { StateRecord } from '../core/app-state.js';
 import { call } from '../orchestration/plan-call.js';
-import { PlanError, type PlanEnvironment } from '../orchestration/plan-types.js';
+import { type PlanEnvironment, PlanError } from '../orchestration/plan-types.js';
+import { PeerClient } from '../peers/peer-client.js';
 
 export interface RegionAnswer<T> {
   region: RegionConfig;

@@ -5,8 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import sharp from 'sharp';
 import { EventSource } from 'eventsource';
+import sharp from 'sharp';
 import { loadConfig } from '../config/config.js';
 import { DRILLS_DIR } from '../edge/local-controls.js';
 import { DrillError, runDrill } from '../orchestration/drill.js';
@@ -31,8 +31,12 @@ export function registerDrillCommand(program: Command): void {
         const dep = new Deployment(config);
         const rate = Number(opts.rate);
         if (!(rate > 0 && rate <= 2000)) throw new DrillError('--rate is 1 to 2000 writes a second');
-        console.log(bold(`DR drill: ${opts.ungraceful ? 'ungraceful (the primary is killed)' : 'planned'} failover and failback under ${rate} writes/s`));
-        let report;
+        console.log(
+          bold(
+            `DR drill: ${opts.ungraceful ? 'ungraceful (the primary is killed)' : 'planned'} failover and failback under ${rate} writes/s`,
+          ),
+        );
+        let report: Awaited<ReturnType<typeof runDrill>>;
         try {
           report = await runDrill(
             {
@@ -41,10 +45,18 @@ export function registerDrillCommand(program: Command): void {
               token: await dep.operatorToken(),
               EventSource: EventSource as unknown as EventSourceConstructor,
               edgeUrl: config.edge.url,
-              image: () => sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 30, g: 120, b: 200 } } }).png().toBuffer(),
+              image: () =>
+                sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 30, g: 120, b: 200 } } })
+                  .png()
+                  .toBuffer(),
               log: (line) => console.log(`  ${line}`),
             },
-            { rate, phaseMs: Number(opts.phase) * 1000, ungraceful: opts.ungraceful ?? false, drainTimeoutMs: Number(opts.timeout) * 1000 },
+            {
+              rate,
+              phaseMs: Number(opts.phase) * 1000,
+              ungraceful: opts.ungraceful ?? false,
+              drainTimeoutMs: Number(opts.timeout) * 1000,
+            },
           );
         } catch (err) {
           if (err instanceof DrillError || err instanceof PlanError) {
@@ -67,7 +79,10 @@ export function registerDrillCommand(program: Command): void {
             [
               ['RPO (acknowledged writes lost)', report.rpo === 0 ? green('0') : red(String(report.rpo))],
               [`RTO (decision → first write in ${report.regions.to})`, formatMs(report.rtoMs)],
-              [`failback (→ first write in ${report.regions.from})`, report.failbackRtoMs === null ? '-' : formatMs(report.failbackRtoMs)],
+              [
+                `failback (→ first write in ${report.regions.from})`,
+                report.failbackRtoMs === null ? '-' : formatMs(report.failbackRtoMs),
+              ],
               ['writes attempted / acknowledged', `${report.writes.attempted} / ${report.writes.acknowledged}`],
               ['errors clients saw', report.errors.map((e) => `${e.code} ×${e.count}`).join(', ') || 'none'],
             ],

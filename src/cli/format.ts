@@ -10,6 +10,7 @@ export const red = paint(31);
 export const bold = paint(1);
 export const dim = paint(2);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 const visible = (s: string) => s.replace(ANSI, '').length;
 

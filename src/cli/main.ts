@@ -3,15 +3,15 @@
  * @module The `mraa` command: one file per command, registered here.
  */
 import { Command } from 'commander';
+import { registerConflictsCommand } from './conflicts-command.js';
+import { registerDrillCommand } from './drill-command.js';
+import { registerPlanCommands } from './plan-commands.js';
 import { registerRegionCommand } from './region-command.js';
 import { registerStateCommands } from './state-commands.js';
+import { registerStatusCommand } from './status-command.js';
 import { registerUpCommand } from './up.js';
 import { registerUsersCommand } from './users-command.js';
-import { registerStatusCommand } from './status-command.js';
 import { registerVerifyCommand } from './verify-command.js';
-import { registerConflictsCommand } from './conflicts-command.js';
-import { registerPlanCommands } from './plan-commands.js';
-import { registerDrillCommand } from './drill-command.js';
 
 const program = new Command('mraa')
   .description('multi-region active/passive application platform')

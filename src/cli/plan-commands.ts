@@ -5,25 +5,48 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { activate, failback, failover, fence, PlanError, type PlanEnvironment, type PlanResult } from '../orchestration/plan.js';
+import {
+  activate,
+  failback,
+  failover,
+  fence,
+  type PlanEnvironment,
+  PlanError,
+  type PlanResult,
+} from '../orchestration/plan.js';
 import { Deployment } from './deployment.js';
 import { bold, formatMs, red, yellow } from './format.js';
 import { progressPrinter, timelineTable } from './plan-output.js';
 import { run } from './run.js';
 import { agreement, stateTable, waitUntilSeen } from './state-commands.js';
 
-async function runPlan(configFile: string | undefined, name: string, plan: (env: PlanEnvironment) => Promise<PlanResult>): Promise<void> {
+async function runPlan(
+  configFile: string | undefined,
+  name: string,
+  plan: (env: PlanEnvironment) => Promise<PlanResult>,
+): Promise<void> {
   const dep = new Deployment(loadConfig(configFile));
   const env = await dep.planEnv();
   try {
     const result = await plan(env);
     const r = result.record;
-    const loss = (r as { possibleLoss?: { region: string; entries: number | null; bytes: number | null } }).possibleLoss;
-    console.log(`\n${bold(`${name}: ${r.state} at epoch ${r.epoch}`)}${r.state === 'fenced' ? ` (writes paused; writer was ${r.activeRegion})` : `: ${r.activeRegion} takes writes`} in ${formatMs(result.totalMs)}.`);
+    const loss = (r as { possibleLoss?: { region: string; entries: number | null; bytes: number | null } })
+      .possibleLoss;
+    console.log(
+      `\n${bold(`${name}: ${r.state} at epoch ${r.epoch}`)}${r.state === 'fenced' ? ` (writes paused; writer was ${r.activeRegion})` : `: ${r.activeRegion} takes writes`} in ${formatMs(result.totalMs)}.`,
+    );
     if (loss) {
       const what = loss.entries === null ? 'an unknown number of' : String(loss.entries);
-      console.log(yellow(`Possible loss: ${loss.region} had ${what} logged write(s) not yet applied by ${r.activeRegion} when it was last heard from.`));
-      console.log(yellow(`They are not lost if ${loss.region} comes back with its data: its stranded writes are shipped and merged (see mraa conflicts).`));
+      console.log(
+        yellow(
+          `Possible loss: ${loss.region} had ${what} logged write(s) not yet applied by ${r.activeRegion} when it was last heard from.`,
+        ),
+      );
+      console.log(
+        yellow(
+          `They are not lost if ${loss.region} comes back with its data: its stranded writes are shipped and merged (see mraa conflicts).`,
+        ),
+      );
     }
     if (result.timeline.length > 1) console.log(`\n${timelineTable(result.timeline)}`);
     await waitUntilSeen(dep, r.epoch);
@@ -37,7 +60,9 @@ async function runPlan(configFile: string | undefined, name: string, plan: (env:
       console.error('To back out:       mraa activate   (the fenced writer takes writes again)');
       console.error('If the writer is gone for good: mraa failover --ungraceful   (what it did not ship may be lost)');
     } else if (err.code === 'not_drained') {
-      console.error('The target has not applied everything the writer accepted; run the plan again (it waits for the drain).');
+      console.error(
+        'The target has not applied everything the writer accepted; run the plan again (it waits for the drain).',
+      );
     } else if (err.code === 'unreachable') {
       console.error('If the writer region is down, fail over with --ungraceful.');
     }
@@ -59,7 +84,9 @@ export function registerPlanCommands(program: Command): void {
     .description('lift the fence: the fenced writer takes writes again, nothing moves')
     .option('--reason <text>', 'why, for the record')
     .action((opts: { reason?: string }, cmd: Command) =>
-      run(cmd, (g) => runPlan(g.config, 'activate', (env) => activate(env, { ...opts, onProgress: progressPrinter() }))),
+      run(cmd, (g) =>
+        runPlan(g.config, 'activate', (env) => activate(env, { ...opts, onProgress: progressPrinter() })),
+      ),
     );
 
   program
@@ -67,7 +94,11 @@ export function registerPlanCommands(program: Command): void {
     .description('fence, wait until the target has every write, switch writes to it; or --ungraceful: switch at once')
     .option('--to <region>', 'the region to take writes (default: the only secondary)')
     .option('--ungraceful', 'the writer does not answer: switch at once, reporting what may be lost')
-    .option('--timeout <seconds>', 'how long to wait for the drain before stopping (the application stays fenced)', '60')
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the drain before stopping (the application stays fenced)',
+      '60',
+    )
     .option('--reason <text>', 'why, for the record')
     .action((opts: { to?: string; ungraceful?: boolean; timeout: string; reason?: string }, cmd: Command) =>
       run(cmd, (g) =>
@@ -86,12 +117,20 @@ export function registerPlanCommands(program: Command): void {
   program
     .command('failback')
     .description('the graceful reverse: fence, drain, and move writes back to the primary')
-    .option('--timeout <seconds>', 'how long to wait for the drain before stopping (the application stays fenced)', '60')
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the drain before stopping (the application stays fenced)',
+      '60',
+    )
     .option('--reason <text>', 'why, for the record')
     .action((opts: { timeout: string; reason?: string }, cmd: Command) =>
       run(cmd, (g) =>
         runPlan(g.config, 'failback', (env) =>
-          failback(env, { ...(opts.reason ? { reason: opts.reason } : {}), timeoutMs: Number(opts.timeout) * 1000, onProgress: progressPrinter() }),
+          failback(env, {
+            ...(opts.reason ? { reason: opts.reason } : {}),
+            timeoutMs: Number(opts.timeout) * 1000,
+            onProgress: progressPrinter(),
+          }),
         ),
       ),
     );

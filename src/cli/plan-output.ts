@@ -32,13 +32,20 @@ export function progressPrinter(): (step: PlanStep) => void {
     open = false;
     lastDetail = '';
     const mark = step.status === 'done' ? green('✓') : red('✗');
-    console.log(`${mark} ${LABEL[step.step]} (${formatMs(step.durationMs ?? 0)})${step.detail ? dim(`: ${step.detail}`) : ''}`);
+    console.log(
+      `${mark} ${LABEL[step.step]} (${formatMs(step.durationMs ?? 0)})${step.detail ? dim(`: ${step.detail}`) : ''}`,
+    );
   };
 }
 
 export function timelineTable(timeline: PlanStep[]): string {
   return table(
     ['STEP', 'STARTED', 'DURATION', 'RESULT'],
-    timeline.map((s) => [LABEL[s.step], s.startedAt.slice(11, 23), formatMs(s.durationMs ?? 0), s.status === 'done' ? green('done') : red('failed')]),
+    timeline.map((s) => [
+      LABEL[s.step],
+      s.startedAt.slice(11, 23),
+      formatMs(s.durationMs ?? 0),
+      s.status === 'done' ? green('done') : red('failed'),
+    ]),
   );
 }

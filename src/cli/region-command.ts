@@ -25,7 +25,9 @@ export function registerRegionCommand(program: Command): void {
           replication: process.env.MRAA_REPLICATION !== 'off',
           onGeneratedAdminPassword: (password) => {
             // Shown once, to the operator's terminal, never to the log.
-            process.stderr.write(`\n${bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`);
+            process.stderr.write(
+              `\n${bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`,
+            );
           },
         });
         let stopping = false;

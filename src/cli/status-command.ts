@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { StateRecord } from '../core/app-state.js';
-import type { PeerFigures } from '../replication/shipper.js';
 import type { OriginFigures } from '../replication/replicator.js';
+import type { PeerFigures } from '../replication/shipper.js';
 import { Deployment, type RegionAnswer } from './deployment.js';
 import { dim, formatBytes, formatMs, green, red, stateWord, table, yellow } from './format.js';
 import { run } from './run.js';
@@ -67,7 +67,10 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text
     }
   }
   const replication = table(['LINK', 'CONNECTED', 'BACKLOG', 'LAG', 'LAST ACK', 'LAST ERROR'], links);
-  const summary = problems.length === 0 ? green('Healthy: every region up, every link connected, nothing waiting to ship.') : yellow(`Attention: ${problems.join('; ')}.`);
+  const summary =
+    problems.length === 0
+      ? green('Healthy: every region up, every link connected, nothing waiting to ship.')
+      : yellow(`Attention: ${problems.join('; ')}.`);
   return { text: `${regions}\n\n${replication}\n\n${summary}`, healthy: problems.length === 0 };
 }
 
@@ -81,7 +84,13 @@ export function registerStatusCommand(program: Command): void {
         const dep = new Deployment(loadConfig(g.config));
         const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
         if (opts.json) {
-          console.log(JSON.stringify(answers.map((a) => ({ region: a.region.name, ok: a.ok, status: a.value, error: a.error })), null, 2));
+          console.log(
+            JSON.stringify(
+              answers.map((a) => ({ region: a.region.name, ok: a.ok, status: a.value, error: a.error })),
+              null,
+              2,
+            ),
+          );
           return;
         }
         const report = statusReport(answers);

@@ -7,14 +7,21 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import pino from 'pino';
-import { configPath, defaultConfig, DEFAULT_BASE_PORT, loadConfig, writeConfig, type LoadedConfig } from '../config/config.js';
-import { generatePassword } from '../auth/passwords.js';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { generatePassword } from '../auth/passwords.js';
+import { TokenSigner } from '../auth/tokens.js';
+import {
+  configPath,
+  DEFAULT_BASE_PORT,
+  defaultConfig,
+  type LoadedConfig,
+  loadConfig,
+  writeConfig,
+} from '../config/config.js';
 import { startEdge } from '../edge/edge.js';
 import { localControls } from '../edge/local-controls.js';
 import { isLoopback } from '../http/auth-guards.js';
-import { TokenSigner } from '../auth/tokens.js';
 import { choosePorts } from '../local/ports.js';
 import { Supervisor } from '../local/supervisor.js';
 import { LOG_REDACT } from '../region/region.js';
@@ -58,7 +65,11 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('run a local deployment: the edge and one process per region, on loopback')
-    .option('--base-port <port>', `first port on a new deployment (edge, then regions); taken ports fall back to free ones`, String(DEFAULT_BASE_PORT))
+    .option(
+      '--base-port <port>',
+      `first port on a new deployment (edge, then regions); taken ports fall back to free ones`,
+      String(DEFAULT_BASE_PORT),
+    )
     .action((opts: { basePort: string }, cmd: Command) =>
       run(cmd, async (g) => {
         const file = configPath(g.config);
@@ -82,7 +93,9 @@ export function registerUpCommand(program: Command): void {
           if (stopping) return;
           const how = p.exit?.signal ? `signal ${p.exit.signal}` : `exit code ${p.exit?.code}`;
           console.log(red(`\n! Region ${p.name} (pid ${p.pid}) died (${how}): a region outage. It is not restarted.`));
-          console.log(`  Start it again with: mraa region --region ${p.name}${g.config ? ` --config ${g.config}` : ''}   (log: ${here(p.logFile)})`);
+          console.log(
+            `  Start it again with: mraa region --region ${p.name}${g.config ? ` --config ${g.config}` : ''}   (log: ${here(p.logFile)})`,
+          );
         });
 
         for (const r of config.regions) supervisor.start(r.name);
@@ -125,7 +138,14 @@ export function registerUpCommand(program: Command): void {
           table(
             ['PROCESS', 'ROLE', 'URL', 'PID', 'STATUS', 'LOG'],
             [
-              ...config.regions.map((r, i) => [r.name, r.role, r.url, String(procs[i]!.pid ?? '-'), ready[i] ? green('ready') : red('not ready'), here(procs[i]!.logFile)]),
+              ...config.regions.map((r, i) => [
+                r.name,
+                r.role,
+                r.url,
+                String(procs[i]!.pid ?? '-'),
+                ready[i] ? green('ready') : red('not ready'),
+                here(procs[i]!.logFile),
+              ]),
               ['edge', 'web app', config.edge.url, String(process.pid), green('ready'), dim('(this process)')],
             ],
           ),
@@ -133,14 +153,20 @@ export function registerUpCommand(program: Command): void {
         console.log('');
         console.log(`Web app:   ${bold(config.edge.url)}`);
         if (await adminPasswordWorks(config, candidate)) {
-          console.log(`Admin:     username ${bold('admin')}  password ${bold(candidate)}${fromEnv ? ' (from MRAA_ADMIN_PASSWORD)' : yellow('  (shown once: keep it)')}`);
+          console.log(
+            `Admin:     username ${bold('admin')}  password ${bold(candidate)}${fromEnv ? ' (from MRAA_ADMIN_PASSWORD)' : yellow('  (shown once: keep it)')}`,
+          );
         } else {
           console.log('Admin:     username admin, with the password set at first start');
         }
         console.log(`Data:      ${here(config.dataRoot)}    Config: ${here(config.file)}`);
         const states = await new Deployment(config).states();
         console.log(`State:     ${agreement(states)}`);
-        console.log(dim('\nCtrl-C stops every process started here. Try: mraa state, mraa fence, mraa activate (in another terminal, this folder).'));
+        console.log(
+          dim(
+            '\nCtrl-C stops every process started here. Try: mraa state, mraa fence, mraa activate (in another terminal, this folder).',
+          ),
+        );
         if (ready.some((r) => !r)) process.exitCode = 1;
       }),
     );

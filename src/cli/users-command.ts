@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { Deployment } from './deployment.js';
 import { newestState } from '../orchestration/plan.js';
+import { Deployment } from './deployment.js';
 import { bold } from './format.js';
 import { run } from './run.js';
 
@@ -25,7 +25,8 @@ export function registerUsersCommand(program: Command): void {
           role: opts.admin ? 'admin' : 'user',
         });
         console.log(`Created ${created.role} ${bold(created.username)} in ${writer.name}.`);
-        if (created.password) console.log(`Password: ${bold(created.password)}  (shown once; it must be changed at first sign-in)`);
+        if (created.password)
+          console.log(`Password: ${bold(created.password)}  (shown once; it must be changed at first sign-in)`);
       }),
     );
 }

@@ -19,7 +19,9 @@ async function waitSettled(dep: Deployment, timeoutMs: number): Promise<boolean>
   let lastLine = '';
   while (Date.now() - start < timeoutMs) {
     const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
-    const pending = answers.filter((a) => a.ok).reduce((n, a) => n + a.value!.peers.reduce((m, p) => m + p.backlog.entries, 0), 0);
+    const pending = answers
+      .filter((a) => a.ok)
+      .reduce((n, a) => n + a.value!.peers.reduce((m, p) => m + p.backlog.entries, 0), 0);
     if (answers.every((a) => a.ok) && pending === 0) {
       if (lastLine) process.stderr.write('\n');
       return true;
@@ -43,8 +45,13 @@ export function registerVerifyCommand(program: Command): void {
       run(cmd, async (g) => {
         const dep = new Deployment(loadConfig(g.config));
         const waitMs = Number(opts.wait) * 1000;
-        if (waitMs > 0 && !(await waitSettled(dep, waitMs))) console.log(yellow('Replication did not settle; comparing anyway: differences may be in flight.'));
-        const answers = await dep.everyRegion((r) => dep.peer.call<DataDigest & { region: string }>(r.url, 'GET', '/internal/digest', undefined, { timeoutMs: 60_000 }));
+        if (waitMs > 0 && !(await waitSettled(dep, waitMs)))
+          console.log(yellow('Replication did not settle; comparing anyway: differences may be in flight.'));
+        const answers = await dep.everyRegion((r) =>
+          dep.peer.call<DataDigest & { region: string }>(r.url, 'GET', '/internal/digest', undefined, {
+            timeoutMs: 60_000,
+          }),
+        );
         const down = answers.filter((a) => !a.ok);
         const digests = Object.fromEntries(answers.filter((a) => a.ok).map((a) => [a.region.name, a.value!]));
         const regions = Object.keys(digests);
@@ -55,28 +62,49 @@ export function registerVerifyCommand(program: Command): void {
             rows.map((r) => [
               r.kind,
               r.name,
-              ...regions.map((reg) => (r.perRegion[reg] ? `${r.perRegion[reg]!.count} ${dim(r.perRegion[reg]!.digest.slice(0, 12))}` : red('none'))),
+              ...regions.map((reg) =>
+                r.perRegion[reg]
+                  ? `${r.perRegion[reg]!.count} ${dim(r.perRegion[reg]!.digest.slice(0, 12))}`
+                  : red('none'),
+              ),
               r.same ? green('same') : red('DIFFERENT'),
             ]),
           ),
         );
         for (const row of rows.filter((r) => !r.same)) {
           const keys = await dep.everyRegion((r) =>
-            dep.peer.call<{ keys: KeyFingerprints }>(r.url, 'GET', `/internal/digest/${row.kind}/${encodeURIComponent(row.name)}`, undefined, { timeoutMs: 60_000 }),
+            dep.peer.call<{ keys: KeyFingerprints }>(
+              r.url,
+              'GET',
+              `/internal/digest/${row.kind}/${encodeURIComponent(row.name)}`,
+              undefined,
+              { timeoutMs: 60_000 },
+            ),
           );
-          const diffs = compareKeys(Object.fromEntries(keys.filter((k) => k.ok).map((k) => [k.region.name, k.value!.keys])));
+          const diffs = compareKeys(
+            Object.fromEntries(keys.filter((k) => k.ok).map((k) => [k.region.name, k.value!.keys])),
+          );
           console.log(`\n${row.kind} ${row.name}: ${diffs.length} key(s) differ`);
           console.log(
             table(
               ['KEY', ...regions],
-              diffs.slice(0, SHOWN_KEYS).map((d) => [JSON.stringify(d.key).slice(0, 60), ...regions.map((reg) => d.perRegion[reg] ?? red('missing'))]),
+              diffs
+                .slice(0, SHOWN_KEYS)
+                .map((d) => [
+                  JSON.stringify(d.key).slice(0, 60),
+                  ...regions.map((reg) => d.perRegion[reg] ?? red('missing')),
+                ]),
             ),
           );
           if (diffs.length > SHOWN_KEYS) console.log(dim(`... and ${diffs.length - SHOWN_KEYS} more`));
         }
         const different = rows.filter((r) => !r.same).length;
-        if (down.length > 0) console.log(red(`\nCould not check ${down.map((d) => `${d.region.name} (${d.error})`).join(', ')}.`));
-        if (different === 0 && down.length === 0) console.log(green(`\nVerified: ${rows.length} tables and buckets are identical in ${regions.length} regions.`));
+        if (down.length > 0)
+          console.log(red(`\nCould not check ${down.map((d) => `${d.region.name} (${d.error})`).join(', ')}.`));
+        if (different === 0 && down.length === 0)
+          console.log(
+            green(`\nVerified: ${rows.length} tables and buckets are identical in ${regions.length} regions.`),
+          );
         else if (different > 0) console.log(red(`\n${different} table(s)/bucket(s) differ.`));
         if (different > 0 || down.length > 0) process.exitCode = 1;
       }),

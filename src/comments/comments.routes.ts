@@ -7,15 +7,18 @@ import { z } from 'zod';
 import { user } from '../http/auth-guards.js';
 import { parseWith } from '../http/validation.js';
 import { photoId } from '../photos/photos.routes.js';
-import type { CommentsService } from './comments.service.js';
 import type { Stamp } from '../ports/table-store.js';
+import type { CommentsService } from './comments.service.js';
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 const commentBody = z.strictObject({ message: z.string({ error: 'message must be a string' }).max(20_000) });
 const listQuery = z.object({ cursor: z.string().max(2048).optional() });
 
-export function commentsRoutes(app: FastifyInstance, deps: { comments: CommentsService; requireUser: Guard; stamp: Stamp }): void {
+export function commentsRoutes(
+  app: FastifyInstance,
+  deps: { comments: CommentsService; requireUser: Guard; stamp: Stamp },
+): void {
   app.get('/comments/:photoId', { preHandler: deps.requireUser }, async (request) => {
     const q = parseWith(listQuery, request.query, 'query');
     return deps.comments.list(photoId(request), q.cursor ?? null);

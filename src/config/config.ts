@@ -35,7 +35,11 @@ export const configSchema = z
     settings: z
       .object({
         maxUploadBytes: z.number().int().positive().default(DEFAULT_MAX_UPLOAD_BYTES),
-        tokenTtlSeconds: z.number().int().positive().default(12 * 3600),
+        tokenTtlSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(12 * 3600),
       })
       .prefault({}),
   })
@@ -108,7 +112,10 @@ export function loadConfig(explicit?: string): LoadedConfig {
 
 export function findRegion(config: Config, name: string): RegionConfig {
   const region = config.regions.find((r) => r.name === name);
-  if (!region) throw new ConfigError(`no region "${name}" in the configuration; regions are ${config.regions.map((r) => r.name).join(', ')}`);
+  if (!region)
+    throw new ConfigError(
+      `no region "${name}" in the configuration; regions are ${config.regions.map((r) => r.name).join(', ')}`,
+    );
   return region;
 }
 

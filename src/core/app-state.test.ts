@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareRecords, initialRecord, isWriter, newestRecord, planTransition, type StateRecord, type TransitionRequest } from './app-state.js';
+import {
+  compareRecords,
+  initialRecord,
+  isWriter,
+  newestRecord,
+  planTransition,
+  type StateRecord,
+  type TransitionRequest,
+} from './app-state.js';
 import { DomainError } from './errors.js';
 
 const topology = { primary: 'us-east-1', regions: ['us-east-1', 'ap-northeast-1', 'eu-west-1'] };
@@ -32,12 +40,30 @@ describe('the transition table of DESIGN §3', () => {
     ['fenced', 'ap-northeast-1', { state: 'failover', activeRegion: 'eu-west-1' }, 'switch', 'eu-west-1'],
     ['active', 'us-east-1', { state: 'active' }, 'illegal_transition'],
     ['active', 'us-east-1', { state: 'failover', activeRegion: 'ap-northeast-1' }, 'illegal_transition'],
-    ['active', 'us-east-1', { state: 'failover', activeRegion: 'ap-northeast-1', force: true }, 'forced-switch', 'ap-northeast-1'],
+    [
+      'active',
+      'us-east-1',
+      { state: 'failover', activeRegion: 'ap-northeast-1', force: true },
+      'forced-switch',
+      'ap-northeast-1',
+    ],
     ['failover', 'ap-northeast-1', { state: 'active' }, 'illegal_transition'],
     ['failover', 'ap-northeast-1', { state: 'active', force: true }, 'forced-switch', 'us-east-1'],
     ['failover', 'ap-northeast-1', { state: 'failover', activeRegion: 'ap-northeast-1' }, 'illegal_transition'],
-    ['failover', 'ap-northeast-1', { state: 'failover', activeRegion: 'eu-west-1', force: true }, 'forced-switch', 'eu-west-1'],
-    ['fenced', 'us-east-1', { state: 'failover', activeRegion: 'ap-northeast-1', force: true }, 'forced-switch', 'ap-northeast-1'],
+    [
+      'failover',
+      'ap-northeast-1',
+      { state: 'failover', activeRegion: 'eu-west-1', force: true },
+      'forced-switch',
+      'eu-west-1',
+    ],
+    [
+      'fenced',
+      'us-east-1',
+      { state: 'failover', activeRegion: 'ap-northeast-1', force: true },
+      'forced-switch',
+      'ap-northeast-1',
+    ],
     ['active', 'us-east-1', { state: 'active', activeRegion: 'ap-northeast-1' }, 'invalid_request'],
     ['fenced', 'us-east-1', { state: 'failover', activeRegion: 'us-east-1' }, 'invalid_request'],
     ['fenced', 'us-east-1', { state: 'failover', activeRegion: 'mars-1' }, 'invalid_request'],
@@ -98,6 +124,10 @@ describe('writers and record order', () => {
   });
 
   it('starts an app active in the primary at epoch 1', () => {
-    expect(initialRecord('photos', topology, now)).toMatchObject({ state: 'active', activeRegion: 'us-east-1', epoch: 1 });
+    expect(initialRecord('photos', topology, now)).toMatchObject({
+      state: 'active',
+      activeRegion: 'us-east-1',
+      epoch: 1,
+    });
   });
 });

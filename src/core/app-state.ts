@@ -66,15 +66,26 @@ export function newestRecord<T extends StateRecord>(records: readonly T[]): T | 
 
 /** The first record of an app: active in the primary, epoch 1. */
 export function initialRecord(appId: string, topology: TopologyView, now: Date): StateRecord {
-  return { appId, state: 'active', activeRegion: topology.primary, epoch: 1, changedAt: now.toISOString(), reason: 'created' };
+  return {
+    appId,
+    state: 'active',
+    activeRegion: topology.primary,
+    epoch: 1,
+    changedAt: now.toISOString(),
+    reason: 'created',
+  };
 }
 
 function resolveTarget(req: TransitionRequest, current: StateRecord, topology: TopologyView): string {
   const { primary, regions } = topology;
   if (req.activeRegion !== undefined && !regions.includes(req.activeRegion)) {
-    throw new DomainError('invalid_request', `unknown region "${req.activeRegion}"; regions are ${regions.join(', ')}`, {
-      regions,
-    });
+    throw new DomainError(
+      'invalid_request',
+      `unknown region "${req.activeRegion}"; regions are ${regions.join(', ')}`,
+      {
+        regions,
+      },
+    );
   }
   if (req.state === 'fenced') {
     if (req.activeRegion !== undefined && req.activeRegion !== current.activeRegion) {
@@ -84,20 +95,29 @@ function resolveTarget(req: TransitionRequest, current: StateRecord, topology: T
   }
   if (req.state === 'active') {
     if (req.activeRegion !== undefined && req.activeRegion !== primary) {
-      throw new DomainError('invalid_request', `state "active" means the primary region (${primary}) takes writes; use "failover" for another region`);
+      throw new DomainError(
+        'invalid_request',
+        `state "active" means the primary region (${primary}) takes writes; use "failover" for another region`,
+      );
     }
     return primary;
   }
   if (req.activeRegion !== undefined) {
     if (req.activeRegion === primary) {
-      throw new DomainError('invalid_request', `state "failover" means a region other than the primary (${primary}); use "active" for the primary`);
+      throw new DomainError(
+        'invalid_request',
+        `state "failover" means a region other than the primary (${primary}); use "active" for the primary`,
+      );
     }
     return req.activeRegion;
   }
   if (current.state !== 'active' && current.activeRegion !== primary) return current.activeRegion;
   const secondaries = regions.filter((r) => r !== primary);
   if (secondaries.length !== 1) {
-    throw new DomainError('invalid_request', `more than one secondary region: name the target with activeRegion (${secondaries.join(', ')})`);
+    throw new DomainError(
+      'invalid_request',
+      `more than one secondary region: name the target with activeRegion (${secondaries.join(', ')})`,
+    );
   }
   return secondaries[0]!;
 }
@@ -107,7 +127,12 @@ function resolveTarget(req: TransitionRequest, current: StateRecord, topology: T
  * next record. Drain is not checked here (it needs I/O): a plan with `drainFrom`
  * must be confirmed drained by the caller before it is committed.
  */
-export function planTransition(current: StateRecord, req: TransitionRequest, topology: TopologyView, now: Date): TransitionPlan {
+export function planTransition(
+  current: StateRecord,
+  req: TransitionRequest,
+  topology: TopologyView,
+  now: Date,
+): TransitionPlan {
   const target = resolveTarget(req, current, topology);
   const base = {
     appId: current.appId,
@@ -118,11 +143,15 @@ export function planTransition(current: StateRecord, req: TransitionRequest, top
     ...(req.reason !== undefined ? { reason: req.reason } : {}),
   } satisfies StateRecord;
   const illegal = (why: string) =>
-    new DomainError('illegal_transition', `${current.state} → ${req.state}${target !== current.activeRegion ? ` (${target})` : ''} is not allowed: ${why}`, {
-      from: current.state,
-      to: req.state,
-      activeRegion: current.activeRegion,
-    });
+    new DomainError(
+      'illegal_transition',
+      `${current.state} → ${req.state}${target !== current.activeRegion ? ` (${target})` : ''} is not allowed: ${why}`,
+      {
+        from: current.state,
+        to: req.state,
+        activeRegion: current.activeRegion,
+      },
+    );
 
   if (req.state === 'fenced') {
     if (current.state === 'fenced') throw illegal('the application is already fenced');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HybridLogicalClock, formatHlc, parseHlc } from './hlc.js';
+import { formatHlc, HybridLogicalClock, parseHlc } from './hlc.js';
 import { compareVersions } from './version.js';
 
 describe('hybrid logical clock', () => {

@@ -3,7 +3,7 @@
  * epoch under which it was accepted, an HLC timestamp and the region that wrote it.
  * Last-writer-wins orders them by (epoch, hlc, region), epoch first.
  */
-import { isHlc, type Hlc } from './hlc.js';
+import { type Hlc, isHlc } from './hlc.js';
 
 export interface Version {
   epoch: number;

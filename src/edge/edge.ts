@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/config.js';
 import { WEB_DIST } from '../paths.js';
 import { PLACEHOLDER_PAGE } from './placeholder-page.js';
@@ -28,7 +28,11 @@ export interface EdgeOptions {
 }
 
 export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
   const dist = options.webDist ?? WEB_DIST;
   const body = publicConfig(options.config);
 
@@ -41,17 +45,23 @@ export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> 
       wildcard: false,
       setHeaders(reply, path) {
         // Vite puts a content hash in every asset's name: cache those for a year; index.html never.
-        reply.header('cache-control', path.includes(`${join(dist, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        reply.header(
+          'cache-control',
+          path.includes(`${join(dist, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     });
     // Client-side routes fall back to the app's index.html.
     app.setNotFoundHandler((request, reply) => {
       const api = request.url.startsWith('/assets/') || request.url.startsWith('/local/');
-      if (request.method !== 'GET' || api) return reply.code(404).send({ error: { code: 'not_found', message: `no ${request.url.split('?')[0]} here` } });
+      if (request.method !== 'GET' || api)
+        return reply.code(404).send({ error: { code: 'not_found', message: `no ${request.url.split('?')[0]} here` } });
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     });
   } else {
-    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PLACEHOLDER_PAGE));
+    app.get('/', async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PLACEHOLDER_PAGE),
+    );
   }
 
   const url = new URL(options.config.edge.url);

@@ -7,11 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { TokenSigner } from '../auth/tokens.js';
 import { DomainError } from '../core/errors.js';
 import { bearerToken, isLoopback } from '../http/auth-guards.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { parseWith } from '../http/validation.js';
-import type { TokenSigner } from '../auth/tokens.js';
 import type { Supervisor } from '../local/supervisor.js';
 
 export const DRILLS_DIR = 'drills';
@@ -28,10 +28,20 @@ export interface DrillSummary {
   rtoMs: number;
 }
 
-export function localControls(app: FastifyInstance, deps: { supervisor: Supervisor; tokens: TokenSigner; dataRoot: string; regions: string[]; log: (line: string) => void }): void {
+export function localControls(
+  app: FastifyInstance,
+  deps: {
+    supervisor: Supervisor;
+    tokens: TokenSigner;
+    dataRoot: string;
+    regions: string[];
+    log: (line: string) => void;
+  },
+): void {
   installErrorHandler(app);
   const admin = async (request: FastifyRequest) => {
-    if (!isLoopback(request.socket.remoteAddress)) throw new DomainError('forbidden', 'local controls answer on loopback only');
+    if (!isLoopback(request.socket.remoteAddress))
+      throw new DomainError('forbidden', 'local controls answer on loopback only');
     const token = bearerToken(request);
     if (!token) throw new DomainError('unauthenticated', 'sign in as an administrator first');
     const claims = await deps.tokens.verify(token);
@@ -44,7 +54,12 @@ export function localControls(app: FastifyInstance, deps: { supervisor: Supervis
     return name;
   };
   const view = () => ({
-    regions: deps.supervisor.list().map((p) => ({ name: p.name, pid: p.running ? (p.pid ?? null) : null, running: p.running, ...(p.exit ? { exit: p.exit } : {}) })),
+    regions: deps.supervisor.list().map((p) => ({
+      name: p.name,
+      pid: p.running ? (p.pid ?? null) : null,
+      running: p.running,
+      ...(p.exit ? { exit: p.exit } : {}),
+    })),
   });
 
   app.get('/local/regions', async (request) => {

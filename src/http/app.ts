@@ -3,9 +3,10 @@
  * (kept raw too, for signed inter-region requests), CORS for the edge's origin,
  * metrics and the one error mapping.
  */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from './error-handler.js';
 import type { Metrics } from './metrics.js';
 
@@ -17,7 +18,11 @@ declare module 'fastify' {
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
-export async function buildHttpApp(opts: { logger: FastifyBaseLogger; corsOrigins: string[]; metrics: Metrics }): Promise<FastifyInstance> {
+export async function buildHttpApp(opts: {
+  logger: FastifyBaseLogger;
+  corsOrigins: string[];
+  metrics: Metrics;
+}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -48,7 +53,15 @@ export async function buildHttpApp(opts: { logger: FastifyBaseLogger; corsOrigin
   });
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
-    request.log[level]({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request done');
+    request.log[level](
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request done',
+    );
   });
   return app;
 }

@@ -3,8 +3,8 @@
  * bearer token (never from a body) and attached to the request.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../core/errors.js';
 import type { TokenClaims } from '../auth/tokens.js';
+import { DomainError } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,7 +41,13 @@ export function guards(verify: TokenVerifier) {
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
-  return address === 'localhost' || address === '::1' || address === '[::1]' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return (
+    address === 'localhost' ||
+    address === '::1' ||
+    address === '[::1]' ||
+    address.startsWith('127.') ||
+    address.startsWith('::ffff:127.')
+  );
 }
 
 export function user(request: FastifyRequest): TokenClaims {

@@ -44,8 +44,12 @@ export function sendError(reply: FastifyReply, err: DomainError): FastifyReply {
   const status = STATUS_BY_CODE[err.code];
   const retryAfter = err.details.retryAfter;
   if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
-  if (err.code === 'range_not_satisfiable' && typeof err.details.size === 'number') reply.header('Content-Range', `bytes */${err.details.size}`);
-  return reply.code(status).type('application/json').send({ error: { code: err.code, message: err.message, ...err.details } });
+  if (err.code === 'range_not_satisfiable' && typeof err.details.size === 'number')
+    reply.header('Content-Range', `bytes */${err.details.size}`);
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({ error: { code: err.code, message: err.message, ...err.details } });
 }
 
 export function toDomainError(err: FastifyError | Error): DomainError | undefined {
@@ -55,7 +59,8 @@ export function toDomainError(err: FastifyError | Error): DomainError | undefine
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DomainError('too_large', 'the request body is too large');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new DomainError('unsupported_media_type', fe.message);
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new DomainError('invalid_request', 'the JSON body is empty');
-  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return new DomainError('invalid_request', 'the body is not valid JSON');
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
+    return new DomainError('invalid_request', 'the body is not valid JSON');
   const status = fe.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     return new DomainError(CODE_BY_STATUS[status] ?? 'invalid_request', fe.message);
@@ -75,5 +80,7 @@ export function installErrorHandler(app: FastifyInstance): void {
 
 export function installErrorHandling(app: FastifyInstance): void {
   installErrorHandler(app);
-  app.setNotFoundHandler((request, reply) => sendError(reply, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 }

@@ -17,7 +17,9 @@ export function healthRoutes(
 
   app.get('/readyz', async (_request, reply) => {
     const r = deps.readiness();
-    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'starting', region: deps.region, ...(r.reason ? { reason: r.reason } : {}) });
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send({ status: r.ready ? 'ready' : 'starting', region: deps.region, ...(r.reason ? { reason: r.reason } : {}) });
   });
 
   app.get('/metrics', { preHandler: deps.requireLoopbackOrAdmin }, async (_request, reply) => {

@@ -3,8 +3,9 @@
  * requests, the state as this region sees it, live-event subscribers. Replication
  * adds its per-peer figures through `gaugeFn`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -30,7 +31,12 @@ export class Metrics {
   }
 
   /** A gauge whose value is read when scraped. */
-  gaugeFn<L extends string>(name: string, help: string, labelNames: readonly L[], read: (set: (labels: Record<L, string>, value: number) => void) => void): void {
+  gaugeFn<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (set: (labels: Record<L, string>, value: number) => void) => void,
+  ): void {
     new Gauge({
       name,
       help,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from './range.js';
 import { DomainError } from '../core/errors.js';
+import { parseRange } from './range.js';
 
 describe('Range header', () => {
   it('parses the three forms of a single range', () => {

@@ -3,9 +3,9 @@
  * logging to its own file. A region that dies is reported, never restarted: a dead
  * region is a region outage, to be seen as such.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/config.js';
 import { CLI_ENTRY } from '../paths.js';
@@ -27,7 +27,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly children = new Map<string, { proc: ChildProcess; info: RegionProcess; expected: boolean }>();
   readonly logDir: string;
 
-  constructor(private readonly config: LoadedConfig, private readonly env: Record<string, string> = {}) {
+  constructor(
+    private readonly config: LoadedConfig,
+    private readonly env: Record<string, string> = {},
+  ) {
     super();
     this.logDir = join(config.dataRoot, 'logs');
   }
@@ -58,7 +61,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Stop a region's process (SIGTERM, then SIGKILL after `graceMs`). */
   async stop(region: string, graceMs = 5000): Promise<void> {
     const entry = this.children.get(region);
-    if (!entry || !entry.info.running) return;
+    if (!entry?.info.running) return;
     entry.expected = true;
     const exited = new Promise<void>((resolve) => entry.proc.once('exit', () => resolve()));
     entry.proc.kill('SIGTERM');
@@ -70,7 +73,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Kill a region's process at once, as an outage would; reported like one unless `expected`. */
   kill(region: string, expected = false): boolean {
     const entry = this.children.get(region);
-    if (!entry || !entry.info.running) return false;
+    if (!entry?.info.running) return false;
     entry.expected = expected;
     return entry.proc.kill('SIGKILL');
   }
@@ -78,13 +81,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Resolves once the region's process has exited (at once if it is not running). */
   whenStopped(region: string): Promise<void> {
     const entry = this.children.get(region);
-    if (!entry || !entry.info.running) return Promise.resolve();
+    if (!entry?.info.running) return Promise.resolve();
     return new Promise((resolve) => entry.proc.once('exit', () => resolve()));
   }
 
   list(): RegionProcess[] {
     return this.config.regions.map(
-      (r) => this.children.get(r.name)?.info ?? { name: r.name, pid: undefined, running: false, startedAt: 0, logFile: join(this.logDir, `${r.name}.log`) },
+      (r) =>
+        this.children.get(r.name)?.info ?? {
+          name: r.name,
+          pid: undefined,
+          running: false,
+          startedAt: 0,
+          logFile: join(this.logDir, `${r.name}.log`),
+        },
     );
   }
 

@@ -4,11 +4,11 @@
  * stopped and started through the edge's local controls (as the operations console
  * does), removed when closed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig, writeConfig, type Config } from '../config/config.js';
+import { type Config, defaultConfig, writeConfig } from '../config/config.js';
 import { CLI_ENTRY } from '../paths.js';
 import { choosePorts } from './ports.js';
 
@@ -64,10 +64,14 @@ export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<
   let output = '';
   up.stdout!.on('data', (d) => (output += d));
   up.stderr!.on('data', (d) => (output += d));
-  await until(`mraa up to start in ${dir}`, () => {
-    if (up.exitCode !== null) throw new Error(`mraa up exited (${up.exitCode}):\n${output}`);
-    return /Ctrl-C stops every process/.test(output);
-  }, opts.startTimeoutMs ?? 60_000);
+  await until(
+    `mraa up to start in ${dir}`,
+    () => {
+      if (up.exitCode !== null) throw new Error(`mraa up exited (${up.exitCode}):\n${output}`);
+      return /Ctrl-C stops every process/.test(output);
+    },
+    opts.startTimeoutMs ?? 60_000,
+  );
 
   const url = (region: string) => {
     const r = config.regions.find((x) => x.name === region);
@@ -86,12 +90,21 @@ export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<
   };
   const adminToken = await signIn('admin', opts.adminPassword);
   const local = async (path: string, method = 'GET') => {
-    const res = await fetch(`${config.edge.url}/local/regions${path}`, { method, headers: { authorization: `Bearer ${adminToken}` } });
+    const res = await fetch(`${config.edge.url}/local/regions${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     if (!res.ok) throw new Error(`${method} /local/regions${path}: HTTP ${res.status} ${await res.text()}`);
     return ((await res.json()) as { regions: RegionProcessView[] }).regions;
   };
   const waitReady = (region: string, timeoutMs = 30_000) =>
-    until(`${region} to be ready`, async () => (await fetch(`${url(region)}/readyz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok === true, timeoutMs);
+    until(
+      `${region} to be ready`,
+      async () =>
+        (await fetch(`${url(region)}/readyz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ===
+        true,
+      timeoutMs,
+    );
 
   return {
     dir,

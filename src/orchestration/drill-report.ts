@@ -23,7 +23,13 @@ export interface DrillReport {
   failbackRtoMs: number | null;
   rate: number;
   regions: { from: string; to: string };
-  writes: { attempted: number; acknowledged: number; lost: number; duplicated: number; missingPerRegion: Record<string, number> };
+  writes: {
+    attempted: number;
+    acknowledged: number;
+    lost: number;
+    duplicated: number;
+    missingPerRegion: Record<string, number>;
+  };
   errors: Array<{ code: string; count: number }>;
   timeline: DrillTimelineStep[];
   /** Why `ok` is false, in plain words. */
@@ -44,11 +50,15 @@ export function drillMarkdown(r: DrillReport): string {
     `| failback: decision → first write accepted in ${r.regions.from} | ${ms(r.failbackRtoMs)} |`,
     `| writes attempted / acknowledged | ${r.writes.attempted} / ${r.writes.acknowledged} |`,
     `| acknowledged writes duplicated | ${r.writes.duplicated} |`,
-    ...Object.entries(r.writes.missingPerRegion).map(([region, n]) => `| acknowledged writes missing in ${region} | ${n} |`),
+    ...Object.entries(r.writes.missingPerRegion).map(
+      ([region, n]) => `| acknowledged writes missing in ${region} | ${n} |`,
+    ),
     '',
     '## Errors clients saw',
     '',
-    ...(r.errors.length === 0 ? ['None.'] : ['| error | count |', '|---|---|', ...r.errors.map((e) => `| ${e.code} | ${e.count} |`)]),
+    ...(r.errors.length === 0
+      ? ['None.']
+      : ['| error | count |', '|---|---|', ...r.errors.map((e) => `| ${e.code} | ${e.count} |`)]),
     '',
     'Refused writes (`fenced`, `not_active_region`) were never acknowledged: clients were told to retry, nothing was lost.',
     '',
@@ -56,7 +66,10 @@ export function drillMarkdown(r: DrillReport): string {
     '',
     '| step | started | duration | detail |',
     '|---|---|---|---|',
-    ...r.timeline.map((s) => `| ${s.step} | ${s.startedAt.slice(11, 23)} | ${ms(s.durationMs)} | ${(s.detail ?? '').replace(/\|/g, '\\|')} |`),
+    ...r.timeline.map(
+      (s) =>
+        `| ${s.step} | ${s.startedAt.slice(11, 23)} | ${ms(s.durationMs)} | ${(s.detail ?? '').replace(/\|/g, '\\|')} |`,
+    ),
     '',
   ];
   if (r.problems.length) lines.push('## Problems', '', ...r.problems.map((p) => `- ${p}`), '');

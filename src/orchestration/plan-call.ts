@@ -2,12 +2,19 @@
  * @module One JSON call from a plan to a region, with the bearer token; every failure
  * becomes a PlanError (code `unreachable` when the region did not answer).
  */
-import { PlanError, type PlanEnvironment, type PlanRegion } from './plan-types.js';
+import { type PlanEnvironment, PlanError, type PlanRegion } from './plan-types.js';
 
 export const CALL_TIMEOUT_MS = 5000;
 
 /** One JSON call to a region with the bearer token; every failure becomes a PlanError. */
-export async function call<T>(env: PlanEnvironment, region: PlanRegion, method: string, path: string, body?: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+export async function call<T>(
+  env: PlanEnvironment,
+  region: PlanRegion,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = CALL_TIMEOUT_MS,
+): Promise<T> {
   const doFetch = env.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = { authorization: `Bearer ${env.token}`, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -21,7 +28,10 @@ export async function call<T>(env: PlanEnvironment, region: PlanRegion, method: 
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const what = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause ?? 'unreachable');
+    const what =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (cause ?? 'unreachable');
     throw new PlanError('unreachable', `${region.name} did not answer (${what})`);
   }
   const text = await res.text().catch(() => '');

@@ -1,7 +1,16 @@
 /**
  * @module Times the steps of one plan and reports each as it starts, progresses and ends.
  */
-import { PlanError, type PlanEnvironment, type PlanName, type PlanOptions, type PlanResult, type PlanStep, type PlanStepName, type RegionRecord } from './plan-types.js';
+import {
+  type PlanEnvironment,
+  PlanError,
+  type PlanName,
+  type PlanOptions,
+  type PlanResult,
+  type PlanStep,
+  type PlanStepName,
+  type RegionRecord,
+} from './plan-types.js';
 
 /** Times the steps of one plan and reports them. */
 export class PlanRun {
@@ -48,7 +57,13 @@ export class PlanRun {
   }
 
   skipped(name: PlanStepName, detail: string): void {
-    const step: PlanStep = { step: name, status: 'done', startedAt: new Date(this.now()).toISOString(), durationMs: 0, detail };
+    const step: PlanStep = {
+      step: name,
+      status: 'done',
+      startedAt: new Date(this.now()).toISOString(),
+      durationMs: 0,
+      detail,
+    };
     this.timeline.push(step);
     this.emit(step);
   }
@@ -63,5 +78,7 @@ function isRecord(value: unknown): value is RegionRecord {
 }
 
 function describeRecord(r: RegionRecord): string {
-  return r.state === 'fenced' ? `fenced at epoch ${r.epoch} (writer was ${r.activeRegion})` : `${r.state}: ${r.activeRegion} takes writes (epoch ${r.epoch})`;
+  return r.state === 'fenced'
+    ? `fenced at epoch ${r.epoch} (writer was ${r.activeRegion})`
+    : `${r.state}: ${r.activeRegion} takes writes (epoch ${r.epoch})`;
 }

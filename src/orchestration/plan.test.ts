@@ -3,7 +3,7 @@
  * route answers from a scripted sequence (the last answer repeats).
  */
 import { describe, expect, it } from 'vitest';
-import { activate, failback, failover, fence, PlanError, type PlanEnvironment, type PlanStep } from './plan.js';
+import { activate, failback, failover, fence, type PlanEnvironment, PlanError, type PlanStep } from './plan.js';
 
 const US = { name: 'us-east-1', url: 'http://us.test', role: 'primary' as const };
 const AP = { name: 'ap-northeast-1', url: 'http://ap.test', role: 'secondary' as const };
@@ -12,7 +12,14 @@ const EU = { name: 'eu-west-1', url: 'http://eu.test', role: 'secondary' as cons
 type Reply = { status: number; body?: unknown } | 'down';
 
 function record(state: string, activeRegion: string, epoch: number, region: string) {
-  return { appId: 'photos', state, activeRegion, epoch, changedAt: `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z`, region };
+  return {
+    appId: 'photos',
+    state,
+    activeRegion,
+    epoch,
+    changedAt: `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z`,
+    region,
+  };
 }
 
 /** A fake fetch: `script['GET http://us.test/state/photos']` is that call's sequence of replies. */
@@ -22,12 +29,19 @@ function fakeFetch(script: Record<string, Reply[]>) {
     const url = new URL(input);
     const key = `${init.method ?? 'GET'} ${url.origin}${url.pathname}`;
     const headers = init.headers as Record<string, string>;
-    calls.push({ key: `${key}${url.search}`, body: init.body ? JSON.parse(String(init.body)) : undefined, auth: headers.authorization });
+    calls.push({
+      key: `${key}${url.search}`,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      auth: headers.authorization,
+    });
     const queue = script[key];
     if (!queue || queue.length === 0) throw new TypeError(`fetch failed (${key} not scripted)`);
     const reply = queue.length > 1 ? queue.shift()! : queue[0]!;
     if (reply === 'down') throw new TypeError('fetch failed');
-    return new Response(reply.body === undefined ? null : JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json' } });
+    return new Response(reply.body === undefined ? null : JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { 'content-type': 'application/json' },
+    });
   }) as unknown as typeof globalThis.fetch;
   return { fetch, calls };
 }
@@ -49,7 +63,11 @@ describe('fence', () => {
     const result = await fence(env(fetch), { reason: 'test', onProgress: (s) => steps.push(s) });
     expect(result.record.epoch).toBe(5);
     const put = calls.find((c) => c.key.startsWith('PUT'))!;
-    expect(put).toMatchObject({ key: 'PUT http://ap.test/state/photos', body: { state: 'fenced', reason: 'test' }, auth: 'Bearer T' });
+    expect(put).toMatchObject({
+      key: 'PUT http://ap.test/state/photos',
+      body: { state: 'fenced', reason: 'test' },
+      auth: 'Bearer T',
+    });
     expect(steps.map((s) => `${s.step}:${s.status}`)).toEqual(['fence:running', 'fence:done']);
     expect(result.timeline).toHaveLength(1);
     expect(result.timeline[0]!.durationMs).toBeGreaterThan(0);
@@ -67,7 +85,10 @@ describe('fence', () => {
   });
 
   it('fails in plain words when no region answers', async () => {
-    const { fetch } = fakeFetch({ 'GET http://us.test/state/photos': ['down'], 'GET http://ap.test/state/photos': ['down'] });
+    const { fetch } = fakeFetch({
+      'GET http://us.test/state/photos': ['down'],
+      'GET http://ap.test/state/photos': ['down'],
+    });
     await expect(fence(env(fetch))).rejects.toMatchObject({ code: 'unreachable' });
   });
 });
@@ -96,7 +117,10 @@ describe('failover', () => {
     expect(steps.filter((s) => s.step === 'drain' && s.backlog).map((s) => s.backlog!.entries)).toEqual([12, 2, 0, 0]);
     const drains = calls.filter((c) => c.key.includes('/replication/drain'));
     expect(drains[0]!.key).toBe('GET http://ap.test/replication/drain?from=us-east-1&epoch=4&waitMs=500');
-    expect(calls.at(-1)).toMatchObject({ key: 'PUT http://ap.test/state/photos', body: { state: 'failover', activeRegion: 'ap-northeast-1' } });
+    expect(calls.at(-1)).toMatchObject({
+      key: 'PUT http://ap.test/state/photos',
+      body: { state: 'failover', activeRegion: 'ap-northeast-1' },
+    });
   });
 
   it('skips the fence when already fenced, and drains from the fenced writer at the fence epoch', async () => {
@@ -119,7 +143,9 @@ describe('failover', () => {
       'GET http://ap.test/replication/drain': [ok({ drained: false, backlog: { entries: 5, bytes: 10 } })],
     });
     const clock = { t: 0 };
-    const err = (await failover(env(fetch, [US, AP], clock), { timeoutMs: 2000 }).catch((e: unknown) => e)) as PlanError;
+    const err = (await failover(env(fetch, [US, AP], clock), { timeoutMs: 2000 }).catch(
+      (e: unknown) => e,
+    )) as PlanError;
     expect(err).toBeInstanceOf(PlanError);
     expect(err.code).toBe('drain_timeout');
     expect(err.message).toMatch(/left fenced/);
@@ -131,7 +157,9 @@ describe('failover', () => {
     const { fetch, calls } = fakeFetch({
       'GET http://us.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'us-east-1'))],
       'GET http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
-      'GET http://ap.test/replication/drain': [{ status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } }],
+      'GET http://ap.test/replication/drain': [
+        { status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } },
+      ],
     });
     await expect(failover(env(fetch))).rejects.toMatchObject({ code: 'forbidden', status: 403 });
     expect(calls.filter((c) => c.key.includes('drain'))).toHaveLength(1);
@@ -143,7 +171,9 @@ describe('failover', () => {
       'GET http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
       'GET http://ap.test/replication/drain': ['down'],
     });
-    const err = (await failover(env(fetch, [US, AP], { t: 0 }), { timeoutMs: 1000 }).catch((e: unknown) => e)) as PlanError;
+    const err = (await failover(env(fetch, [US, AP], { t: 0 }), { timeoutMs: 1000 }).catch(
+      (e: unknown) => e,
+    )) as PlanError;
     expect(err.code).toBe('drain_timeout');
     expect(err.message).toMatch(/ap-northeast-1 did not answer/);
     expect(calls.filter((c) => c.key.includes('drain')).length).toBeGreaterThan(1);
@@ -177,8 +207,13 @@ describe('failback and activate', () => {
     });
     const result = await failback(env(fetch));
     expect(result.record.state).toBe('active');
-    expect(calls.find((c) => c.key.includes('drain'))!.key).toContain('http://us.test/replication/drain?from=ap-northeast-1&epoch=6');
-    expect(calls.at(-1)).toMatchObject({ key: 'PUT http://us.test/state/photos', body: { state: 'active', activeRegion: 'us-east-1' } });
+    expect(calls.find((c) => c.key.includes('drain'))!.key).toContain(
+      'http://us.test/replication/drain?from=ap-northeast-1&epoch=6',
+    );
+    expect(calls.at(-1)).toMatchObject({
+      key: 'PUT http://us.test/state/photos',
+      body: { state: 'active', activeRegion: 'us-east-1' },
+    });
   });
 
   it('activate lifts the fence on the fenced writer with the matching state', async () => {
@@ -189,15 +224,24 @@ describe('failback and activate', () => {
     });
     const result = await activate(env(fetch));
     expect(result.record.epoch).toBe(9);
-    expect(calls.at(-1)).toMatchObject({ key: 'PUT http://ap.test/state/photos', body: { state: 'failover', activeRegion: 'ap-northeast-1' } });
+    expect(calls.at(-1)).toMatchObject({
+      key: 'PUT http://ap.test/state/photos',
+      body: { state: 'failover', activeRegion: 'ap-northeast-1' },
+    });
   });
 
   it('a refusal from the server becomes a PlanError with its code', async () => {
     const { fetch } = fakeFetch({
       'GET http://us.test/state/photos': [ok(record('fenced', 'us-east-1', 8, 'us-east-1'))],
       'GET http://ap.test/state/photos': ['down'],
-      'PUT http://us.test/state/photos': [{ status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } }],
+      'PUT http://us.test/state/photos': [
+        { status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } },
+      ],
     });
-    await expect(activate(env(fetch))).rejects.toMatchObject({ code: 'forbidden', status: 403, message: 'us-east-1: admins only' });
+    await expect(activate(env(fetch))).rejects.toMatchObject({
+      code: 'forbidden',
+      status: 403,
+      message: 'us-east-1: admins only',
+    });
   });
 });

@@ -5,14 +5,14 @@
  * newest state record among the regions that answer (DESIGN §3) and reports its
  * progress step by step: fence → drain (with the backlog) → switch.
  */
-import { newestRecord, type AppStateName } from '../core/app-state.js';
-import { call, CALL_TIMEOUT_MS, sleep } from './plan-call.js';
+import { type AppStateName, newestRecord } from '../core/app-state.js';
+import { CALL_TIMEOUT_MS, call, sleep } from './plan-call.js';
 import { PlanRun } from './plan-run.js';
 import {
-  PlanError,
   type Backlog,
   type FailoverOptions,
   type PlanEnvironment,
+  PlanError,
   type PlanName,
   type PlanOptions,
   type PlanRegion,
@@ -34,11 +34,16 @@ export interface StateAnswer {
 }
 
 /** The state record of every region (in parallel), and the newest of those that answered. */
-export async function newestState(env: PlanEnvironment): Promise<{ newest: RegionRecord | undefined; answers: StateAnswer[] }> {
+export async function newestState(
+  env: PlanEnvironment,
+): Promise<{ newest: RegionRecord | undefined; answers: StateAnswer[] }> {
   const answers = await Promise.all(
     env.regions.map(async (region): Promise<StateAnswer> => {
       try {
-        return { region, record: await call<RegionRecord>(env, region, 'GET', statePath(env), undefined, STATE_TIMEOUT_MS) };
+        return {
+          region,
+          record: await call<RegionRecord>(env, region, 'GET', statePath(env), undefined, STATE_TIMEOUT_MS),
+        };
       } catch (err) {
         return { region, error: err as PlanError };
       }
@@ -52,7 +57,8 @@ export async function newestState(env: PlanEnvironment): Promise<{ newest: Regio
 export async function fence(env: PlanEnvironment, opts: PlanOptions = {}): Promise<PlanResult> {
   const run = new PlanRun(env, 'fence', opts);
   const { newest, answers } = await current(env);
-  if (newest.state === 'fenced') throw new PlanError('illegal_transition', `The application is already fenced (epoch ${newest.epoch}).`);
+  if (newest.state === 'fenced')
+    throw new PlanError('illegal_transition', `The application is already fenced (epoch ${newest.epoch}).`);
   const record = await run.step('fence', () => putFence(env, newest, answers, opts.reason ?? 'fenced by operator'));
   return run.result(record);
 }
@@ -62,7 +68,10 @@ export async function failover(env: PlanEnvironment, opts: FailoverOptions = {})
   const primary = primaryOf(env);
   const secondaries = env.regions.filter((r) => r.name !== primary.name);
   if (opts.to === undefined && secondaries.length !== 1) {
-    throw new PlanError('invalid_request', `Name the region to fail over to: one of ${secondaries.map((r) => r.name).join(', ')}.`);
+    throw new PlanError(
+      'invalid_request',
+      `Name the region to fail over to: one of ${secondaries.map((r) => r.name).join(', ')}.`,
+    );
   }
   return moveWrites(env, 'failover', regionNamed(env, opts.to ?? secondaries[0]!.name), opts);
 }
@@ -77,7 +86,10 @@ export async function activate(env: PlanEnvironment, opts: PlanOptions = {}): Pr
   const run = new PlanRun(env, 'activate', opts);
   const { newest, answers } = await current(env);
   if (newest.state !== 'fenced') {
-    throw new PlanError('illegal_transition', `The application is not fenced: ${newest.activeRegion} already takes writes.`);
+    throw new PlanError(
+      'illegal_transition',
+      `The application is not fenced: ${newest.activeRegion} already takes writes.`,
+    );
   }
   const writer = newest.activeRegion;
   const record = await run.step('switch', () =>
@@ -86,7 +98,12 @@ export async function activate(env: PlanEnvironment, opts: PlanOptions = {}): Pr
   return run.result(record);
 }
 
-async function moveWrites(env: PlanEnvironment, plan: PlanName, target: PlanRegion, opts: FailoverOptions): Promise<PlanResult> {
+async function moveWrites(
+  env: PlanEnvironment,
+  plan: PlanName,
+  target: PlanRegion,
+  opts: FailoverOptions,
+): Promise<PlanResult> {
   const run = new PlanRun(env, plan, opts);
   const reason = opts.reason ?? `${plan} by operator`;
   let { newest, answers } = await current(env);
@@ -102,7 +119,16 @@ async function moveWrites(env: PlanEnvironment, plan: PlanName, target: PlanRegi
     run.skipped('fence', `already fenced at epoch ${newest.epoch}`);
   }
   if (newest.activeRegion !== target.name) {
-    await run.step('drain', (progress) => waitForDrain(env, target, newest.activeRegion, newest.epoch, opts.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, progress));
+    await run.step('drain', (progress) =>
+      waitForDrain(
+        env,
+        target,
+        newest.activeRegion,
+        newest.epoch,
+        opts.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+        progress,
+      ),
+    );
   }
   const record = await run.step('switch', () => putSwitch(env, [target], target.name, reason));
   return run.result(record);
@@ -123,7 +149,14 @@ async function waitForDrain(
     const waitMs = Math.max(0, Math.min(DRAIN_WAIT_MS, deadline - now()));
     try {
       const path = `/replication/drain?from=${encodeURIComponent(from)}&epoch=${epoch}&waitMs=${waitMs}`;
-      const answer = await call<{ drained: boolean; backlog: Backlog }>(env, target, 'GET', path, undefined, waitMs + CALL_TIMEOUT_MS);
+      const answer = await call<{ drained: boolean; backlog: Backlog }>(
+        env,
+        target,
+        'GET',
+        path,
+        undefined,
+        waitMs + CALL_TIMEOUT_MS,
+      );
       last = undefined;
       progress({ backlog: answer.backlog, detail: describeBacklog(answer.backlog) });
       if (answer.drained) return `${target.name} has applied every write of ${from} up to the fence (epoch ${epoch})`;
@@ -149,21 +182,39 @@ async function waitForDrain(
 
 function describeBacklog(b: Backlog): string {
   if (b.entries === 0) return 'nothing left to apply';
-  const parts = [b.entries !== null ? `${b.entries} entries` : null, b.bytes !== null ? `${b.bytes} bytes` : null].filter(Boolean);
+  const parts = [
+    b.entries !== null ? `${b.entries} entries` : null,
+    b.bytes !== null ? `${b.bytes} bytes` : null,
+  ].filter(Boolean);
   return parts.length ? `${parts.join(', ')} left to apply` : 'waiting for the fence entry';
 }
 
-async function putFence(env: PlanEnvironment, newest: RegionRecord, answers: StateAnswer[], reason: string): Promise<RegionRecord> {
+async function putFence(
+  env: PlanEnvironment,
+  newest: RegionRecord,
+  answers: StateAnswer[],
+  reason: string,
+): Promise<RegionRecord> {
   return putToFirst(env, preferred(answers, newest.activeRegion), { state: 'fenced', reason });
 }
 
-async function putSwitch(env: PlanEnvironment, to: PlanRegion[], writer: string, reason: string, force = false): Promise<RegionRecord> {
+async function putSwitch(
+  env: PlanEnvironment,
+  to: PlanRegion[],
+  writer: string,
+  reason: string,
+  force = false,
+): Promise<RegionRecord> {
   const state: AppStateName = writer === primaryOf(env).name ? 'active' : 'failover';
   return putToFirst(env, to, { state, activeRegion: writer, reason, ...(force ? { force: true } : {}) });
 }
 
 /** Sends a transition to the first region that answers; a refusal (4xx) is final. */
-async function putToFirst(env: PlanEnvironment, regions: PlanRegion[], body: Record<string, unknown>): Promise<RegionRecord> {
+async function putToFirst(
+  env: PlanEnvironment,
+  regions: PlanRegion[],
+  body: Record<string, unknown>,
+): Promise<RegionRecord> {
   let last: PlanError | undefined;
   for (const region of regions) {
     try {
@@ -203,6 +254,10 @@ function primaryOf(env: PlanEnvironment): PlanRegion {
 
 function regionNamed(env: PlanEnvironment, name: string): PlanRegion {
   const region = env.regions.find((r) => r.name === name);
-  if (!region) throw new PlanError('invalid_request', `No region "${name}": regions are ${env.regions.map((r) => r.name).join(', ')}.`);
+  if (!region)
+    throw new PlanError(
+      'invalid_request',
+      `No region "${name}": regions are ${env.regions.map((r) => r.name).join(', ')}.`,
+    );
   return region;
 }

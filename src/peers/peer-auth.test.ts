@@ -6,7 +6,11 @@ const KEY = 'k'.repeat(43);
 const regions = new Set(['us-east-1', 'ap-northeast-1']);
 
 function signed(body = '{"a":1}', now = 1_000_000, key = KEY) {
-  const headers = signPeerRequest(key, { method: 'POST', path: '/internal/x', region: 'us-east-1', contentSha256: sha256Hex(body) }, now);
+  const headers = signPeerRequest(
+    key,
+    { method: 'POST', path: '/internal/x', region: 'us-east-1', contentSha256: sha256Hex(body) },
+    now,
+  );
   return { method: 'POST', path: '/internal/x', headers, rawBody: body };
 }
 
@@ -54,7 +58,9 @@ describe('inter-region request signatures', () => {
   it('refuses a forged region name', () => {
     const v = new PeerVerifier(KEY, regions, () => 1_000_000);
     const req = signed();
-    expect(refusal(() => v.verify({ ...req, headers: { ...req.headers, [PEER_HEADERS.region]: 'ap-northeast-1' } }))).toMatch(/bad signature/);
+    expect(
+      refusal(() => v.verify({ ...req, headers: { ...req.headers, [PEER_HEADERS.region]: 'ap-northeast-1' } })),
+    ).toMatch(/bad signature/);
   });
 
   it('refuses an unknown region even with the right key', () => {

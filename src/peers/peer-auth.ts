@@ -24,7 +24,14 @@ export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function canonical(method: string, path: string, timestamp: string, nonce: string, region: string, contentSha256: string): string {
+function canonical(
+  method: string,
+  path: string,
+  timestamp: string,
+  nonce: string,
+  region: string,
+  contentSha256: string,
+): string {
   return [method.toUpperCase(), path, timestamp, nonce, region, contentSha256].join('\n');
 }
 
@@ -45,7 +52,10 @@ export function signPeerRequest(
     [PEER_HEADERS.nonce]: nonce,
     [PEER_HEADERS.region]: req.region,
     [PEER_HEADERS.contentSha256]: req.contentSha256,
-    [PEER_HEADERS.signature]: mac(key, canonical(req.method, req.path, timestamp, nonce, req.region, req.contentSha256)),
+    [PEER_HEADERS.signature]: mac(
+      key,
+      canonical(req.method, req.path, timestamp, nonce, req.region, req.contentSha256),
+    ),
   };
 }
 
@@ -69,7 +79,12 @@ export class PeerVerifier {
    * Verify a request's signature, window and nonce. `rawBody`, when the body was
    * buffered, must hash to the signed digest; a streamed body is checked by its route.
    */
-  verify(req: { method: string; path: string; headers: Record<string, string | string[] | undefined>; rawBody?: string | Buffer }): VerifiedPeer {
+  verify(req: {
+    method: string;
+    path: string;
+    headers: Record<string, string | string[] | undefined>;
+    rawBody?: string | Buffer;
+  }): VerifiedPeer {
     const h = (name: string) => {
       const v = req.headers[name];
       return typeof v === 'string' ? v : undefined;
@@ -82,7 +97,10 @@ export class PeerVerifier {
     if (!timestamp || !nonce || !region || !contentSha256 || !signature) {
       throw new DomainError('unauthenticated', 'inter-region request without a signature');
     }
-    const expected = Buffer.from(mac(this.key, canonical(req.method, req.path, timestamp, nonce, region, contentSha256)), 'hex');
+    const expected = Buffer.from(
+      mac(this.key, canonical(req.method, req.path, timestamp, nonce, region, contentSha256)),
+      'hex',
+    );
     const given = Buffer.from(signature, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new DomainError('unauthenticated', 'inter-region request with a bad signature');

@@ -44,10 +44,21 @@ export class PeerClient {
     private readonly self: string,
   ) {}
 
-  async call<T>(baseUrl: string, method: string, path: string, json?: unknown, options: PeerCallOptions = {}): Promise<T> {
+  async call<T>(
+    baseUrl: string,
+    method: string,
+    path: string,
+    json?: unknown,
+    options: PeerCallOptions = {},
+  ): Promise<T> {
     const text = json === undefined ? undefined : json instanceof RawJson ? json.text : JSON.stringify(json);
     const contentSha256 = options.stream ? options.stream.sha256 : text === undefined ? EMPTY_SHA256 : sha256Hex(text);
-    const headers: Record<string, string> = signPeerRequest(this.key, { method, path, region: this.self, contentSha256 });
+    const headers: Record<string, string> = signPeerRequest(this.key, {
+      method,
+      path,
+      region: this.self,
+      contentSha256,
+    });
     if (options.stream) {
       headers['content-type'] = 'application/octet-stream';
       headers['content-length'] = String(options.stream.size);
@@ -73,12 +84,21 @@ export class PeerClient {
   }
 }
 
-function send(url: URL, method: string, headers: Record<string, string>, text: string | undefined, options: PeerCallOptions): Promise<{ status: number; raw: string }> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  text: string | undefined,
+  options: PeerCallOptions,
+): Promise<{ status: number; raw: string }> {
   const transport = url.protocol === 'https:' ? https : http;
   const agent = agents[url.protocol as keyof typeof agents];
   return new Promise((resolve, reject) => {
     const req = transport.request(url, { method, headers, agent });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), options.timeoutMs ?? 10_000);
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })),
+      options.timeoutMs ?? 10_000,
+    );
     const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {

@@ -26,7 +26,11 @@ export function peerAuthHook(verifier: PeerVerifier) {
       method: request.method,
       path,
       headers: request.headers,
-      ...(request.rawBody !== undefined ? { rawBody: request.rawBody } : request.body === undefined ? { rawBody: '' } : {}),
+      ...(request.rawBody !== undefined
+        ? { rawBody: request.rawBody }
+        : request.body === undefined
+          ? { rawBody: '' }
+          : {}),
     });
   };
 }

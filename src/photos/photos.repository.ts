@@ -25,10 +25,15 @@ export const originalKey = (photoId: string) => `originals/${photoId}`;
 export const thumbnailKey = (photoId: string) => `thumbnails/${photoId}.webp`;
 
 export type PhotoFile = 'original' | 'thumbnail';
-const keyOf = (photoId: string, kind: PhotoFile) => (kind === 'original' ? originalKey(photoId) : thumbnailKey(photoId));
+const keyOf = (photoId: string, kind: PhotoFile) =>
+  kind === 'original' ? originalKey(photoId) : thumbnailKey(photoId);
 
 export class PhotosRepository {
-  constructor(private readonly tables: TableStore, private readonly objects: ObjectStore, private readonly appId: string) {}
+  constructor(
+    private readonly tables: TableStore,
+    private readonly objects: ObjectStore,
+    private readonly appId: string,
+  ) {}
 
   get(photoId: string): Promise<PhotoRecord | undefined> {
     return this.tables.get<PhotoRecord>(PHOTOS_TABLE, photoId);
@@ -48,7 +53,11 @@ export class PhotosRepository {
     await this.objects.delete(PHOTOS_BUCKET, thumbnailKey(photoId), { stamp });
   }
 
-  putOriginal(photoId: string, body: Readable, options: { contentType: string; maxBytes: number; inspect: (head: Buffer) => void; stamp: Stamp }) {
+  putOriginal(
+    photoId: string,
+    body: Readable,
+    options: { contentType: string; maxBytes: number; inspect: (head: Buffer) => void; stamp: Stamp },
+  ) {
     return this.objects.put(PHOTOS_BUCKET, originalKey(photoId), body, options);
   }
 
@@ -66,7 +75,10 @@ export class PhotosRepository {
 
   /** The original as a local file path when the store has one, else as a stream. */
   async originalSource(photoId: string): Promise<string | Readable> {
-    return (await this.objects.localPath?.(PHOTOS_BUCKET, originalKey(photoId))) ?? (await this.open(photoId, 'original')).body;
+    return (
+      (await this.objects.localPath?.(PHOTOS_BUCKET, originalKey(photoId))) ??
+      (await this.open(photoId, 'original')).body
+    );
   }
 
   /** Best effort: hide objects of an upload that did not complete. */

@@ -2,8 +2,9 @@
  * @module The photos API: upload (a raw image body), list, read, original and
  * thumbnail bytes (Range, ETag, caching), delete.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../core/errors.js';
 import { user } from '../http/auth-guards.js';
@@ -38,7 +39,10 @@ export function photosRoutes(app: FastifyInstance, deps: { photos: PhotosService
       const body = request.body as Readable | undefined;
       try {
         if (!body || typeof (body as Readable).pipe !== 'function') {
-          throw new DomainError('unsupported_media_type', 'upload the image bytes as the body, with an image Content-Type');
+          throw new DomainError(
+            'unsupported_media_type',
+            'upload the image bytes as the body, with an image Content-Type',
+          );
         }
         const record = await photos.upload({
           owner: user(request).username,
@@ -76,7 +80,10 @@ export function photosRoutes(app: FastifyInstance, deps: { photos: PhotosService
     const range = parseRange(request.headers.range, meta.size);
     const { body } = await photos.open(id, kind, range);
     if (range) {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${meta.size}`).header('content-length', String(range.end - range.start + 1));
+      reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${meta.size}`)
+        .header('content-length', String(range.end - range.start + 1));
     } else {
       reply.header('content-length', String(meta.size));
     }

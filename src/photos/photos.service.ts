@@ -4,15 +4,15 @@
  * table; listing, reading and deleting (with the photo's comments).
  */
 import { Readable } from 'node:stream';
-import { DomainError } from '../core/errors.js';
 import type { TokenClaims } from '../auth/tokens.js';
+import type { CommentsService } from '../comments/comments.service.js';
+import { DomainError } from '../core/errors.js';
 import type { ByteRange, ObjectBody, ObjectVersion } from '../ports/object-store.js';
 import type { Stamp } from '../ports/table-store.js';
-import type { CommentsService } from '../comments/comments.service.js';
 import { timeOrderedId } from '../util/ids.js';
-import { isImageType, sniffImageType, IMAGE_TYPES } from './image-types.js';
-import { makeThumbnail } from './thumbnails.js';
+import { IMAGE_TYPES, isImageType, sniffImageType } from './image-types.js';
 import type { PhotoFile, PhotoRecord, PhotosRepository } from './photos.repository.js';
+import { makeThumbnail } from './thumbnails.js';
 
 export const PHOTOS_PAGE_DEFAULT = 24;
 export const PHOTOS_PAGE_MAX = 100;
@@ -41,9 +41,13 @@ export class PhotosService {
   async upload(input: UploadInput): Promise<PhotoRecord> {
     const { repo, maxUploadBytes, stamp } = this.deps;
     if (!isImageType(input.claimedType)) {
-      throw new DomainError('unsupported_media_type', `upload a JPEG, PNG, WebP or GIF image (Content-Type ${IMAGE_TYPES.join(', ')})`, {
-        accepted: IMAGE_TYPES,
-      });
+      throw new DomainError(
+        'unsupported_media_type',
+        `upload a JPEG, PNG, WebP or GIF image (Content-Type ${IMAGE_TYPES.join(', ')})`,
+        {
+          accepted: IMAGE_TYPES,
+        },
+      );
     }
     if (input.declaredLength !== undefined && input.declaredLength > maxUploadBytes) {
       throw new DomainError('too_large', `a photo is at most ${maxUploadBytes} bytes`, { maxBytes: maxUploadBytes });
@@ -54,13 +58,22 @@ export class PhotosService {
     const inspect = (head: Buffer) => {
       const actual = sniffImageType(head);
       if (actual !== claimed) {
-        throw new DomainError('unsupported_media_type', actual ? `the body is ${actual}, not ${claimed}` : 'the body is not a JPEG, PNG, WebP or GIF image', {
-          accepted: IMAGE_TYPES,
-        });
+        throw new DomainError(
+          'unsupported_media_type',
+          actual ? `the body is ${actual}, not ${claimed}` : 'the body is not a JPEG, PNG, WebP or GIF image',
+          {
+            accepted: IMAGE_TYPES,
+          },
+        );
       }
     };
     const photoId = timeOrderedId();
-    const original = await repo.putOriginal(photoId, input.body, { contentType: claimed, maxBytes: maxUploadBytes, inspect, stamp });
+    const original = await repo.putOriginal(photoId, input.body, {
+      contentType: claimed,
+      maxBytes: maxUploadBytes,
+      inspect,
+      stamp,
+    });
     try {
       const { info, thumbnail } = await makeThumbnail(await repo.originalSource(photoId));
       await repo.putThumbnail(photoId, Readable.from([thumbnail.data]), stamp);
@@ -83,7 +96,10 @@ export class PhotosService {
     }
   }
 
-  async list(limit = PHOTOS_PAGE_DEFAULT, cursor: string | null = null): Promise<{ photos: PhotoRecord[]; nextCursor: string | null }> {
+  async list(
+    limit = PHOTOS_PAGE_DEFAULT,
+    cursor: string | null = null,
+  ): Promise<{ photos: PhotoRecord[]; nextCursor: string | null }> {
     const page = await this.deps.repo.newest(Math.min(limit, PHOTOS_PAGE_MAX), cursor);
     return { photos: page.items, nextCursor: page.nextCursor };
   }
@@ -110,7 +126,8 @@ export class PhotosService {
 
   async delete(photoId: string, actor: TokenClaims): Promise<void> {
     const record = await this.get(photoId);
-    if (record.owner !== actor.username && actor.role !== 'admin') throw new DomainError('forbidden', 'only the owner or an administrator can delete a photo');
+    if (record.owner !== actor.username && actor.role !== 'admin')
+      throw new DomainError('forbidden', 'only the owner or an administrator can delete a photo');
     this.deps.stamp();
     await this.deps.comments.removeAll(photoId, this.deps.stamp);
     await this.deps.repo.remove(photoId, this.deps.stamp);

@@ -3,8 +3,9 @@
  * limit, so a small file that claims a huge image (a decompression bomb) is refused
  * rather than exhausting memory.
  */
-import sharp from 'sharp';
+
 import type { Readable } from 'node:stream';
+import sharp from 'sharp';
 import { DomainError } from '../core/errors.js';
 
 export const THUMBNAIL_SIZE = 320;
@@ -31,13 +32,21 @@ export interface ImageInfo {
  * read lazily by libvips; a stream is buffered by sharp, so prefer the path.
  */
 export async function makeThumbnail(input: string | Readable): Promise<{ info: ImageInfo; thumbnail: Thumbnail }> {
-  const options = { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, failOn: 'error', animated: false } as const;
+  const options = {
+    limitInputPixels: MAX_INPUT_PIXELS,
+    sequentialRead: true,
+    failOn: 'error',
+    animated: false,
+  } as const;
   const image = typeof input === 'string' ? sharp(input, options) : sharp(options);
   if (typeof input !== 'string') input.pipe(image);
   try {
     const meta = await image.metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions');
-    const oriented = meta.orientation && meta.orientation >= 5 ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+    const oriented =
+      meta.orientation && meta.orientation >= 5
+        ? { width: meta.height, height: meta.width }
+        : { width: meta.width, height: meta.height };
     const { data, info } = await image
       .clone()
       .rotate()
@@ -49,7 +58,9 @@ export async function makeThumbnail(input: string | Readable): Promise<{ info: I
     if (typeof input !== 'string') input.destroy();
     const message = (err as Error).message ?? '';
     if (/pixel limit/i.test(message)) {
-      throw new DomainError('too_large', `the image has more than ${MAX_INPUT_PIXELS / 1e6} megapixels`, { maxPixels: MAX_INPUT_PIXELS });
+      throw new DomainError('too_large', `the image has more than ${MAX_INPUT_PIXELS / 1e6} megapixels`, {
+        maxPixels: MAX_INPUT_PIXELS,
+      });
     }
     throw new DomainError('unsupported_media_type', 'the image could not be decoded');
   }

@@ -17,8 +17,8 @@
  * - Not found is DomainError `not_found`.
  */
 import type { Readable } from 'node:stream';
-import type { Stamp } from './table-store.js';
 import type { ObjectChange } from '../core/change.js';
+import type { Stamp } from './table-store.js';
 
 /** A version of an object, or a delete marker (no body: `sha256` and `etag` are null). */
 export type ObjectVersion = Omit<ObjectChange, 'kind'> & { isLatest?: boolean };

@@ -4,42 +4,42 @@
  * region's URL, then runs the start-up check before admitting writes.
  */
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { openEmbeddedStorage, type EmbeddedStorage } from '../adapters/embedded.js';
+import pino, { type Logger } from 'pino';
+import { type EmbeddedStorage, openEmbeddedStorage } from '../adapters/embedded.js';
+import { authRoutes } from '../auth/auth.routes.js';
+import { AuthService } from '../auth/auth.service.js';
+import { TokenSigner } from '../auth/tokens.js';
+import { UsersRepository } from '../auth/users.repository.js';
+import { CommentsRepository } from '../comments/comments.repository.js';
+import { commentsRoutes } from '../comments/comments.routes.js';
+import { CommentsService } from '../comments/comments.service.js';
+import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config/config.js';
 import { isWriter } from '../core/app-state.js';
 import { HybridLogicalClock } from '../core/hlc.js';
-import { findRegion, peerUrl, primaryRegion, type LoadedConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
 import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
 import { Metrics } from '../http/metrics.js';
-import { AuthService } from '../auth/auth.service.js';
-import { authRoutes } from '../auth/auth.routes.js';
-import { TokenSigner } from '../auth/tokens.js';
-import { UsersRepository } from '../auth/users.repository.js';
+import { peerStateRoutes } from '../peers/peer.routes.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
 import { PeerClient } from '../peers/peer-client.js';
-import { peerStateRoutes } from '../peers/peer.routes.js';
-import { drainChecker, lossEstimator } from '../replication/drain.js';
-import { ReplicationProgress } from '../replication/progress.js';
+import { PhotosRepository } from '../photos/photos.repository.js';
+import { photosRoutes } from '../photos/photos.routes.js';
+import { PhotosService } from '../photos/photos.service.js';
 import { ConflictLog } from '../replication/conflicts.js';
 import { Digests } from '../replication/digest.js';
-import { Replicator } from '../replication/replicator.js';
-import { replicationRoutes } from '../replication/replication.routes.js';
+import { drainChecker, lossEstimator } from '../replication/drain.js';
+import { ReplicationProgress } from '../replication/progress.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
-import { StateEvents } from '../routing/state-events.js';
-import { StateService } from '../routing/state.service.js';
-import { StateSync } from '../routing/state-sync.js';
+import { replicationRoutes } from '../replication/replication.routes.js';
+import { Replicator } from '../replication/replicator.js';
 import { stateRoutes } from '../routing/state.routes.js';
+import { StateService } from '../routing/state.service.js';
+import { StateEvents } from '../routing/state-events.js';
+import { StateSync } from '../routing/state-sync.js';
 import { WriteAdmission } from '../routing/write-admission.js';
 import { TABLES } from './tables.js';
-import { PhotosRepository } from '../photos/photos.repository.js';
-import { PhotosService } from '../photos/photos.service.js';
-import { photosRoutes } from '../photos/photos.routes.js';
-import { CommentsRepository } from '../comments/comments.repository.js';
-import { CommentsService } from '../comments/comments.service.js';
-import { commentsRoutes } from '../comments/comments.routes.js';
 
 export const LOG_REDACT = [
   'password',
@@ -96,7 +96,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const metrics = new Metrics(self.name);
   const progress = new ReplicationProgress(storage.db);
   const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
-  const verifier = new PeerVerifier(config.secrets.replicationKey, new Set([...config.regions.map((r) => r.name), 'operator']));
+  const verifier = new PeerVerifier(
+    config.secrets.replicationKey,
+    new Set([...config.regions.map((r) => r.name), 'operator']),
+  );
 
   const state = new StateService({
     region: self.name,
@@ -118,7 +121,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       throw err;
     }
   };
-  const auth = new AuthService(new UsersRepository(storage.tables), new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds));
+  const auth = new AuthService(
+    new UsersRepository(storage.tables),
+    new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
+  );
 
   metrics.gaugeFn('mraa_state_epoch', 'Epoch of the newest state record this region knows', ['app'], (set) => {
     const r = state.get(config.appId);
@@ -128,11 +134,22 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     const r = state.get(config.appId);
     if (r) set({ app: config.appId, state: r.state }, isWriter(r, self.name) ? 1 : 0);
   });
-  metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) => set({}, events.subscriberCount()));
+  metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) =>
+    set({}, events.subscriberCount()),
+  );
 
   const photosRepo = new PhotosRepository(storage.tables, storage.objects, config.appId);
-  const comments = new CommentsService(new CommentsRepository(storage.tables), async (id) => (await photosRepo.get(id)) !== undefined);
-  const photos = new PhotosService({ repo: photosRepo, comments, appId: config.appId, maxUploadBytes: config.settings.maxUploadBytes, stamp });
+  const comments = new CommentsService(
+    new CommentsRepository(storage.tables),
+    async (id) => (await photosRepo.get(id)) !== undefined,
+  );
+  const photos = new PhotosService({
+    repo: photosRepo,
+    comments,
+    appId: config.appId,
+    maxUploadBytes: config.settings.maxUploadBytes,
+    stamp,
+  });
 
   const conflicts = new ConflictLog(storage.db);
   const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
@@ -201,12 +218,19 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   admission.markReady();
   const record = state.get(config.appId);
   if (isWriter(record, self.name)) {
-    const created = await auth.ensureAdmin(options.adminPassword, () => ({ epoch: record!.epoch, hlc: clock.tick(), region: self.name }));
+    const created = await auth.ensureAdmin(options.adminPassword, () => ({
+      epoch: record!.epoch,
+      hlc: clock.tick(),
+      region: self.name,
+    }));
     if (created.created) logger.info({ username: 'admin' }, 'created the admin user');
     if (created.generatedPassword) options.onGeneratedAdminPassword?.(created.generatedPassword);
   }
   ready = true;
-  logger.info({ state: record?.state ?? 'unknown', activeRegion: record?.activeRegion, epoch: record?.epoch }, 'region server ready');
+  logger.info(
+    { state: record?.state ?? 'unknown', activeRegion: record?.activeRegion, epoch: record?.epoch },
+    'region server ready',
+  );
 
   return {
     name: self.name,

@@ -4,11 +4,12 @@
  * from that origin. Conflicts resolve last-writer-wins by (epoch, hlc, region); a
  * write that loses is recorded in the conflict log.
  */
+
+import { type DiskObjectStore, MissingBlobError } from '../adapters/disk/object-store.js';
+import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
+import type { Transactor } from '../adapters/sqlite/transactor.js';
 import type { LogEntry } from '../core/change.js';
 import type { HybridLogicalClock } from '../core/hlc.js';
-import type { Transactor } from '../adapters/sqlite/transactor.js';
-import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
-import { MissingBlobError, type DiskObjectStore } from '../adapters/disk/object-store.js';
 import type { ConflictLog } from './conflicts.js';
 import type { ReplicationProgress } from './progress.js';
 import type { BatchRequest, BatchResponse } from './wire.js';
@@ -52,7 +53,9 @@ export class Applier {
     // What is in the database when this region first hears from an origin was on disk before.
     if (!this.durableApplied.has(origin)) this.durableApplied.set(origin, already);
     const missing = await this.missingBlobs(entries.filter((e) => e.seq > already));
-    let firstMissing = entries.findIndex((e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256));
+    let firstMissing = entries.findIndex(
+      (e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256),
+    );
     const applicable = firstMissing < 0 ? entries : entries.slice(0, firstMissing);
     const result = this.deps.tx.run(() => {
       let applied = this.deps.progress.applied(origin).seq;
@@ -84,9 +87,12 @@ export class Applier {
         if (result.applied > (this.durableApplied.get(origin) ?? 0)) this.durableApplied.set(origin, result.applied);
       });
     }
-    const reachedEnd = firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
+    const reachedEnd =
+      firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
     this.origins.set(origin, {
-      pendingSince: reachedEnd ? batch.pendingSince : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),
+      pendingSince: reachedEnd
+        ? batch.pendingSince
+        : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),
       lastContactAt: this.now(),
     });
     if (applicable.length > 0) for (const l of this.appliedListeners) l();
@@ -124,14 +130,28 @@ export class Applier {
     if (change.kind === 'item') {
       const outcome = this.deps.tables.applyRemote(change);
       if (outcome.outcome === 'stale') {
-        this.deps.conflicts.record({ kind: 'item', name: change.table, key: change.key, origin, loser: change, winner: outcome.current });
+        this.deps.conflicts.record({
+          kind: 'item',
+          name: change.table,
+          key: change.key,
+          origin,
+          loser: change,
+          winner: outcome.current,
+        });
       }
       return;
     }
     const before = this.deps.objects.latestVersion(change.bucket, change.key);
     const outcome = this.deps.objects.applyRemote(change);
     if (outcome === 'not-latest' && before && before.version.region !== change.version.region) {
-      this.deps.conflicts.record({ kind: 'object', name: change.bucket, key: change.key, origin, loser: change, winner: before });
+      this.deps.conflicts.record({
+        kind: 'object',
+        name: change.bucket,
+        key: change.key,
+        origin,
+        loser: change,
+        winner: before,
+      });
     }
   }
 
@@ -139,7 +159,8 @@ export class Applier {
     const missing = new Set<string>();
     for (const e of entries) {
       const c = e.change;
-      if (c.kind === 'object' && c.sha256 !== null && !missing.has(c.sha256) && !(await this.deps.blobExists(c.sha256))) missing.add(c.sha256);
+      if (c.kind === 'object' && c.sha256 !== null && !missing.has(c.sha256) && !(await this.deps.blobExists(c.sha256)))
+        missing.add(c.sha256);
     }
     return missing;
   }

@@ -20,16 +20,31 @@ export interface ConflictRecord {
 export class ConflictLog {
   private readonly stmts;
 
-  constructor(db: Db, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.stmts = {
-      insert: db.prepare('INSERT INTO conflicts (detected_at, kind, name, key, origin, loser, winner) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      list: db.prepare('SELECT id, detected_at, kind, name, key, origin, loser, winner FROM conflicts WHERE id > ? ORDER BY id LIMIT ?'),
+      insert: db.prepare(
+        'INSERT INTO conflicts (detected_at, kind, name, key, origin, loser, winner) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      list: db.prepare(
+        'SELECT id, detected_at, kind, name, key, origin, loser, winner FROM conflicts WHERE id > ? ORDER BY id LIMIT ?',
+      ),
       count: db.prepare('SELECT COUNT(*) AS n FROM conflicts'),
     };
   }
 
   record(c: Omit<ConflictRecord, 'id' | 'detectedAt'>): void {
-    this.stmts.insert.run(this.now().toISOString(), c.kind, c.name, c.key, c.origin, JSON.stringify(c.loser), JSON.stringify(c.winner));
+    this.stmts.insert.run(
+      this.now().toISOString(),
+      c.kind,
+      c.name,
+      c.key,
+      c.origin,
+      JSON.stringify(c.loser),
+      JSON.stringify(c.winner),
+    );
   }
 
   list(afterId = 0, limit = 100): ConflictRecord[] {

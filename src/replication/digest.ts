@@ -18,25 +18,39 @@ export class Digests {
 
   compute(): DataDigest {
     const tables = new Map<string, { hash: ReturnType<typeof createHash>; items: number; live: number }>();
-    for (const r of this.db.prepare('SELECT tbl, pk, data, epoch, hlc, region FROM items ORDER BY tbl, pk').iterate() as Iterable<Row>) {
+    for (const r of this.db
+      .prepare('SELECT tbl, pk, data, epoch, hlc, region FROM items ORDER BY tbl, pk')
+      .iterate() as Iterable<Row>) {
       let t = tables.get(String(r.tbl));
-      if (!t) tables.set(String(r.tbl), (t = { hash: createHash('sha256'), items: 0, live: 0 }));
+      if (!t) {
+        t = { hash: createHash('sha256'), items: 0, live: 0 };
+        tables.set(String(r.tbl), t);
+      }
       t.items++;
       if (r.data !== null) t.live++;
       t.hash.update(itemLine(r));
     }
     const buckets = new Map<string, { hash: ReturnType<typeof createHash>; versions: number }>();
     for (const r of this.db
-      .prepare('SELECT bucket, key, version_id, sha256, delete_marker, epoch, hlc, region FROM object_versions ORDER BY bucket, key, version_id')
+      .prepare(
+        'SELECT bucket, key, version_id, sha256, delete_marker, epoch, hlc, region FROM object_versions ORDER BY bucket, key, version_id',
+      )
       .iterate() as Iterable<Row>) {
       let b = buckets.get(String(r.bucket));
-      if (!b) buckets.set(String(r.bucket), (b = { hash: createHash('sha256'), versions: 0 }));
+      if (!b) {
+        b = { hash: createHash('sha256'), versions: 0 };
+        buckets.set(String(r.bucket), b);
+      }
       b.versions++;
       b.hash.update(objectLine(r));
     }
     return {
-      tables: Object.fromEntries([...tables].map(([name, t]) => [name, { items: t.items, live: t.live, digest: t.hash.digest('hex') }])),
-      buckets: Object.fromEntries([...buckets].map(([name, b]) => [name, { versions: b.versions, digest: b.hash.digest('hex') }])),
+      tables: Object.fromEntries(
+        [...tables].map(([name, t]) => [name, { items: t.items, live: t.live, digest: t.hash.digest('hex') }]),
+      ),
+      buckets: Object.fromEntries(
+        [...buckets].map(([name, b]) => [name, { versions: b.versions, digest: b.hash.digest('hex') }]),
+      ),
     };
   }
 
@@ -44,14 +58,18 @@ export class Digests {
   keys(kind: 'table' | 'bucket', name: string): KeyFingerprints {
     const out: KeyFingerprints = {};
     if (kind === 'table') {
-      for (const r of this.db.prepare('SELECT tbl, pk, data, epoch, hlc, region FROM items WHERE tbl = ? ORDER BY pk').iterate(name) as Iterable<Row>) {
+      for (const r of this.db
+        .prepare('SELECT tbl, pk, data, epoch, hlc, region FROM items WHERE tbl = ? ORDER BY pk')
+        .iterate(name) as Iterable<Row>) {
         out[String(r.pk)] = fingerprint(itemLine(r));
       }
       return out;
     }
     const hashes = new Map<string, ReturnType<typeof createHash>>();
     for (const r of this.db
-      .prepare('SELECT bucket, key, version_id, sha256, delete_marker, epoch, hlc, region FROM object_versions WHERE bucket = ? ORDER BY key, version_id')
+      .prepare(
+        'SELECT bucket, key, version_id, sha256, delete_marker, epoch, hlc, region FROM object_versions WHERE bucket = ? ORDER BY key, version_id',
+      )
       .iterate(name) as Iterable<Row>) {
       const key = String(r.key);
       if (!hashes.has(key)) hashes.set(key, createHash('sha256'));

@@ -3,8 +3,9 @@
  * fenced writer when it has applied the writer's barrier entry for the fence epoch
  * (every write the fenced writer accepted is logged before that entry).
  */
-import type { DrainCheck, DrainStatus, LossEstimate } from '../routing/state.service.js';
+
 import type { PeerClient } from '../peers/peer-client.js';
+import type { DrainCheck, DrainStatus, LossEstimate } from '../routing/state.service.js';
 import type { ReplicationProgress } from './progress.js';
 
 export function localDrainStatus(progress: ReplicationProgress, from: string, epoch: number): DrainStatus {
@@ -16,13 +17,24 @@ export function localDrainStatus(progress: ReplicationProgress, from: string, ep
 }
 
 /** Checks locally when this region is the target, else asks the target region. */
-export function drainChecker(self: string, progress: ReplicationProgress, client: PeerClient, urlOf: (region: string) => string | undefined): DrainCheck {
+export function drainChecker(
+  self: string,
+  progress: ReplicationProgress,
+  client: PeerClient,
+  urlOf: (region: string) => string | undefined,
+): DrainCheck {
   return async (target, from, epoch) => {
     if (target === self) return localDrainStatus(progress, from, epoch);
     const url = urlOf(target);
     if (!url) return { drained: false, backlog: { entries: null, bytes: null } };
     try {
-      return await client.call<DrainStatus>(url, 'GET', `/internal/drain?from=${encodeURIComponent(from)}&epoch=${epoch}`, undefined, { timeoutMs: 3000 });
+      return await client.call<DrainStatus>(
+        url,
+        'GET',
+        `/internal/drain?from=${encodeURIComponent(from)}&epoch=${epoch}`,
+        undefined,
+        { timeoutMs: 3000 },
+      );
     } catch {
       return { drained: false, backlog: { entries: null, bytes: null } };
     }
@@ -30,7 +42,12 @@ export function drainChecker(self: string, progress: ReplicationProgress, client
 }
 
 /** What the old writer had logged that the target had not applied, as the target last heard. */
-export function lossEstimator(self: string, progress: ReplicationProgress, client: PeerClient, urlOf: (region: string) => string | undefined): LossEstimate {
+export function lossEstimator(
+  self: string,
+  progress: ReplicationProgress,
+  client: PeerClient,
+  urlOf: (region: string) => string | undefined,
+): LossEstimate {
   return async (target, from) => {
     const check = drainChecker(self, progress, client, urlOf);
     const status = await check(target, from, Number.MAX_SAFE_INTEGER);

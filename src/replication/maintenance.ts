@@ -3,9 +3,9 @@
  * once every peer has acknowledged it, and collects object bodies no version refers to.
  */
 import type { Logger } from 'pino';
-import type { Transactor } from '../adapters/sqlite/transactor.js';
 import type { BlobFiles } from '../adapters/disk/blob-files.js';
 import type { DiskObjectStore } from '../adapters/disk/object-store.js';
+import type { Transactor } from '../adapters/sqlite/transactor.js';
 import type { ReplicationProgress } from './progress.js';
 
 /** Compact at most this often, or sooner once this many entries are acknowledged by all. */
@@ -39,13 +39,19 @@ export class Maintenance {
     const through = Math.min(...acks.values());
     const now = (this.deps.now ?? Date.now)();
     if (through <= this.compactedThrough) return 0;
-    const due = force || through - this.compactedThrough >= COMPACT_MIN_ENTRIES || now - this.lastCompactAt >= COMPACT_INTERVAL_MS;
+    const due =
+      force ||
+      through - this.compactedThrough >= COMPACT_MIN_ENTRIES ||
+      now - this.lastCompactAt >= COMPACT_INTERVAL_MS;
     if (!due) {
       // Throttled: compact when the interval is over, so an idle log ends up empty.
-      this.deferred ??= setTimeout(() => {
-        this.deferred = undefined;
-        this.maybeCompact(true);
-      }, COMPACT_INTERVAL_MS - (now - this.lastCompactAt)).unref();
+      this.deferred ??= setTimeout(
+        () => {
+          this.deferred = undefined;
+          this.maybeCompact(true);
+        },
+        COMPACT_INTERVAL_MS - (now - this.lastCompactAt),
+      ).unref();
       return 0;
     }
     this.lastCompactAt = now;
@@ -69,7 +75,12 @@ export class Maintenance {
     let removed = 0;
     let bytes = 0;
     for await (const blob of this.deps.blobs.list()) {
-      if (now - blob.mtimeMs < graceMs || this.deps.blobs.isHeld(blob.sha256) || this.deps.objects.isReferenced(blob.sha256)) continue;
+      if (
+        now - blob.mtimeMs < graceMs ||
+        this.deps.blobs.isHeld(blob.sha256) ||
+        this.deps.objects.isReferenced(blob.sha256)
+      )
+        continue;
       bytes += blob.size;
       await this.deps.blobs.remove(blob.sha256);
       removed++;

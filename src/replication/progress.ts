@@ -19,8 +19,12 @@ export class ReplicationProgress {
 
   constructor(db: Db) {
     this.stmts = {
-      applied: db.prepare('SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied WHERE origin = ?'),
-      allApplied: db.prepare('SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied ORDER BY origin'),
+      applied: db.prepare(
+        'SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied WHERE origin = ?',
+      ),
+      allApplied: db.prepare(
+        'SELECT origin, seq, barrier_epoch, barrier_seq, origin_head, updated_at FROM applied ORDER BY origin',
+      ),
       setApplied: db.prepare(
         `INSERT INTO applied (origin, seq, origin_head, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, origin_head = MAX(applied.origin_head, excluded.origin_head), updated_at = excluded.updated_at`,
@@ -29,7 +33,9 @@ export class ReplicationProgress {
         `INSERT INTO applied (origin, seq, origin_head, updated_at) VALUES (?, 0, ?, ?)
          ON CONFLICT (origin) DO UPDATE SET origin_head = MAX(applied.origin_head, excluded.origin_head)`,
       ),
-      setBarrier: db.prepare('UPDATE applied SET barrier_epoch = MAX(barrier_epoch, ?), barrier_seq = ? WHERE origin = ?'),
+      setBarrier: db.prepare(
+        'UPDATE applied SET barrier_epoch = MAX(barrier_epoch, ?), barrier_seq = ? WHERE origin = ?',
+      ),
       ack: db.prepare(
         `INSERT INTO peer_acks (peer, seq, acked_at) VALUES (?, ?, ?)
          ON CONFLICT (peer) DO UPDATE SET seq = MAX(peer_acks.seq, excluded.seq), acked_at = excluded.acked_at`,
@@ -66,7 +72,8 @@ export class ReplicationProgress {
 
   acks(): Map<string, { seq: number; ackedAt: number }> {
     const out = new Map<string, { seq: number; ackedAt: number }>();
-    for (const r of this.stmts.acks.all() as Array<{ peer: string; seq: number; acked_at: number }>) out.set(r.peer, { seq: r.seq, ackedAt: r.acked_at });
+    for (const r of this.stmts.acks.all() as Array<{ peer: string; seq: number; acked_at: number }>)
+      out.set(r.peer, { seq: r.seq, ackedAt: r.acked_at });
     return out;
   }
 }

@@ -3,22 +3,23 @@
  * peer's change log, object bodies, digests. For administrators: the figures of
  * `GET /status`, the drain check operators wait on, and the conflict log.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DomainError } from '../core/errors.js';
+import type { BlobFiles } from '../adapters/disk/blob-files.js';
+import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import { isWriter } from '../core/app-state.js';
+import { DomainError } from '../core/errors.js';
 import { parseWith } from '../http/validation.js';
 import { peerAuthHook } from '../peers/peer.routes.js';
 import type { PeerVerifier } from '../peers/peer-auth.js';
-import type { BlobFiles } from '../adapters/disk/blob-files.js';
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import type { StateService } from '../routing/state.service.js';
 import type { ConflictLog } from './conflicts.js';
 import type { Digests } from './digest.js';
 import type { Replicator } from './replicator.js';
+import { BATCH_PATH, type BatchRequest, type BatchResponse, BLOB_PATH } from './wire.js';
 import { batchSchema } from './wire-schema.js';
-import { BATCH_PATH, BLOB_PATH, type BatchRequest, type BatchResponse } from './wire.js';
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -31,7 +32,10 @@ const drainQuery = z.object({
   epoch: z.coerce.number().int().min(0),
   waitMs: z.coerce.number().int().min(0).max(MAX_DRAIN_WAIT_MS).default(0),
 });
-const conflictsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+const conflictsQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
 export interface ReplicationRouteDeps {
   appId: string;
@@ -53,30 +57,41 @@ export interface ReplicationRouteDeps {
 export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): void {
   const peerAuth = peerAuthHook(deps.verifier);
 
-  app.post(BATCH_PATH, { preHandler: peerAuth, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
-    const batch = parseWith(batchSchema, request.body) as BatchRequest;
-    if (batch.origin !== request.peer!.region) throw new DomainError('invalid_request', 'a region ships only its own log');
-    if (!deps.peers.includes(batch.origin)) throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
-    if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
-    const result = await deps.replicator.applier.apply(batch);
-    return { ...result, epoch: deps.state.highestEpoch() };
-  });
+  app.post(
+    BATCH_PATH,
+    { preHandler: peerAuth, bodyLimit: 64 * 1024 * 1024 },
+    async (request): Promise<BatchResponse> => {
+      const batch = parseWith(batchSchema, request.body) as BatchRequest;
+      if (batch.origin !== request.peer!.region)
+        throw new DomainError('invalid_request', 'a region ships only its own log');
+      if (!deps.peers.includes(batch.origin))
+        throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
+      if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
+      const result = await deps.replicator.applier.apply(batch);
+      return { ...result, epoch: deps.state.highestEpoch() };
+    },
+  );
 
   app.register(async (scope) => {
     // Object bodies arrive as a stream, checked against the SHA-256 the sender signed.
     scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
     scope.put(`${BLOB_PATH}:sha256`, { preHandler: peerAuth }, async (request, reply) => {
       const { sha256 } = parseWith(shaParams, request.params, 'path');
-      if (request.peer!.contentSha256 !== sha256) throw new DomainError('invalid_request', 'the signed digest is not the body named');
+      if (request.peer!.contentSha256 !== sha256)
+        throw new DomainError('invalid_request', 'the signed digest is not the body named');
       const body = request.body as Readable | undefined;
-      if (!body || typeof body.pipe !== 'function') throw new DomainError('invalid_request', 'expected an application/octet-stream body');
+      if (!body || typeof body.pipe !== 'function')
+        throw new DomainError('invalid_request', 'expected an application/octet-stream body');
       const written = await deps.blobs.write(body, { expectSha256: sha256 });
       deps.blobs.release(written.sha256);
       return reply.code(201).send({ sha256: written.sha256, size: written.size });
     });
   });
 
-  app.get('/internal/digest', { preHandler: peerAuth }, async () => ({ region: deps.region, ...deps.digests.compute() }));
+  app.get('/internal/digest', { preHandler: peerAuth }, async () => ({
+    region: deps.region,
+    ...deps.digests.compute(),
+  }));
 
   app.get('/internal/digest/:kind/:name', { preHandler: peerAuth }, async (request) => {
     const { kind, name } = parseWith(keysParams, request.params, 'path');
@@ -103,7 +118,9 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
   });
 }
 
-export function statusOf(deps: Pick<ReplicationRouteDeps, 'appId' | 'region' | 'state' | 'log' | 'replicator' | 'conflicts'>) {
+export function statusOf(
+  deps: Pick<ReplicationRouteDeps, 'appId' | 'region' | 'state' | 'log' | 'replicator' | 'conflicts'>,
+) {
   const record = deps.state.get(deps.appId) ?? null;
   return {
     region: deps.region,

@@ -12,7 +12,7 @@ import type { ConflictLog } from './conflicts.js';
 import { localDrainStatus } from './drain.js';
 import { Maintenance } from './maintenance.js';
 import type { ReplicationProgress } from './progress.js';
-import { Shipper, type PeerFigures } from './shipper.js';
+import { type PeerFigures, Shipper } from './shipper.js';
 
 export interface OriginFigures {
   name: string;
@@ -85,7 +85,9 @@ export class Replicator {
   start(): void {
     for (const s of this.shippers) s.start();
     const gc = () => {
-      this.maintenance.collectGarbage().catch((err: Error) => this.deps.logger.error({ err: err.message }, 'body collection failed'));
+      this.maintenance
+        .collectGarbage()
+        .catch((err: Error) => this.deps.logger.error({ err: err.message }, 'body collection failed'));
       this.gcTimer = setTimeout(gc, GC_INTERVAL_MS).unref();
     };
     this.gcTimer = setTimeout(gc, GC_INTERVAL_MS).unref();

@@ -6,12 +6,12 @@
  * heartbeat, so both sides know the link is up and how far behind they are.
  */
 import type { Logger } from 'pino';
-import type { ChangeLog, RawLogEntry } from '../adapters/sqlite/change-log.js';
 import type { BlobFiles } from '../adapters/disk/blob-files.js';
+import type { ChangeLog, RawLogEntry } from '../adapters/sqlite/change-log.js';
 import type { ObjectChange } from '../core/change.js';
-import { PeerRequestError, RawJson, type PeerClient } from '../peers/peer-client.js';
+import { type PeerClient, PeerRequestError, RawJson } from '../peers/peer-client.js';
 import { Signal } from '../util/signal.js';
-import { BATCH_PATH, BLOB_PATH, type BatchRequest, type BatchResponse } from './wire.js';
+import { BATCH_PATH, type BatchRequest, type BatchResponse, BLOB_PATH } from './wire.js';
 
 export const BATCH_MAX_ENTRIES = 1000;
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
@@ -111,7 +111,10 @@ export class Shipper {
       return true;
     } catch (err) {
       if (this.connected || this.lastError === null) {
-        this.deps.logger.warn({ peer: this.peer, err: (err as Error).message }, 'replication: peer unreachable, backing off');
+        this.deps.logger.warn(
+          { peer: this.peer, err: (err as Error).message },
+          'replication: peer unreachable, backing off',
+        );
       }
       this.connected = false;
       this.lastError = (err as Error).message;
@@ -171,14 +174,23 @@ export class Shipper {
         if (change.sha256) sizes.set(change.sha256, change.size);
       }
       await eachConcurrently(res.missingBlobs, BLOB_STREAMS, (sha) => this.sendBlob(sha, sizes.get(sha) ?? 0));
-      res = await this.post(head, entries.filter((e) => e.seq > res.applied));
+      res = await this.post(
+        head,
+        entries.filter((e) => e.seq > res.applied),
+      );
     }
     if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(peer.name, res.epoch);
     if (res.applied !== this.acked) {
       if (res.applied < this.acked) {
-        this.deps.logger.warn({ peer: peer.name, acked: this.acked, peerApplied: res.applied }, 'replication: peer is behind what it acknowledged; resending');
+        this.deps.logger.warn(
+          { peer: peer.name, acked: this.acked, peerApplied: res.applied },
+          'replication: peer is behind what it acknowledged; resending',
+        );
         const tail = log.stats().tail;
-        if (res.applied + 1 < tail) throw new Error(`${peer.name} needs entries from ${res.applied + 1}, but the log starts at ${tail}: it needs a full resync`);
+        if (res.applied + 1 < tail)
+          throw new Error(
+            `${peer.name} needs entries from ${res.applied + 1}, but the log starts at ${tail}: it needs a full resync`,
+          );
       }
       this.acked = res.applied;
     }
@@ -192,9 +204,14 @@ export class Shipper {
 
   /** Posts a batch, its entries' changes spliced in as stored (no parse and re-serialise). */
   private async post(head: Omit<BatchRequest, 'entries'>, entries: RawLogEntry[]): Promise<BatchResponse> {
-    const items = entries.map((e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`);
+    const items = entries.map(
+      (e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`,
+    );
     const text = `${JSON.stringify(head).slice(0, -1)},"entries":[${items.join(',')}]}`;
-    return this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, new RawJson(text), { timeoutMs: BATCH_TIMEOUT_MS, signal: this.stopping.signal });
+    return this.deps.client.call<BatchResponse>(this.deps.peer.url, 'POST', BATCH_PATH, new RawJson(text), {
+      timeoutMs: BATCH_TIMEOUT_MS,
+      signal: this.stopping.signal,
+    });
   }
 
   private async sendBlob(sha256: string, size: number): Promise<void> {
@@ -205,7 +222,8 @@ export class Shipper {
         signal: this.stopping.signal,
       });
     } catch (err) {
-      if (err instanceof PeerRequestError && err.status === 404) throw new Error(`body ${sha256} is missing here: cannot ship it`);
+      if (err instanceof PeerRequestError && err.status === 404)
+        throw new Error(`body ${sha256} is missing here: cannot ship it`);
       throw err;
     }
   }
@@ -215,7 +233,11 @@ export class Shipper {
   }
 }
 
-async function eachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+async function eachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await work(items[next++]!);

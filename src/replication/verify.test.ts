@@ -4,8 +4,14 @@ import { compareDigests, compareKeys } from './verify.js';
 describe('verify comparisons', () => {
   it('locates the table and bucket that differ', () => {
     const rows = compareDigests({
-      a: { tables: { users: { items: 2, live: 2, digest: 'x' }, comments: { items: 5, live: 5, digest: 'c1' } }, buckets: { photos: { versions: 1, digest: 'p' } } },
-      b: { tables: { users: { items: 2, live: 2, digest: 'x' }, comments: { items: 4, live: 4, digest: 'c2' } }, buckets: {} },
+      a: {
+        tables: { users: { items: 2, live: 2, digest: 'x' }, comments: { items: 5, live: 5, digest: 'c1' } },
+        buckets: { photos: { versions: 1, digest: 'p' } },
+      },
+      b: {
+        tables: { users: { items: 2, live: 2, digest: 'x' }, comments: { items: 4, live: 4, digest: 'c2' } },
+        buckets: {},
+      },
     });
     expect(rows.map((r) => [r.kind, r.name, r.same])).toEqual([
       ['table', 'comments', false],

@@ -15,7 +15,8 @@ export interface DigestRow {
 export function compareDigests(digests: Record<string, DataDigest>): DigestRow[] {
   const regions = Object.keys(digests);
   const rows: DigestRow[] = [];
-  const names = (kind: 'tables' | 'buckets') => [...new Set(regions.flatMap((r) => Object.keys(digests[r]![kind])))].sort();
+  const names = (kind: 'tables' | 'buckets') =>
+    [...new Set(regions.flatMap((r) => Object.keys(digests[r]![kind])))].sort();
   for (const name of names('tables')) {
     const perRegion = Object.fromEntries(
       regions.map((r) => {

@@ -21,7 +21,10 @@ const objectChange = z.strictObject({
   bucket: z.string().min(1).max(63),
   key: z.string().min(1).max(1024),
   versionId: z.string().min(1).max(64),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   etag: z.string().max(64).nullable(),
   size: z.number().int().min(0),
   contentType: z.string().max(255).nullable(),
@@ -30,7 +33,11 @@ const objectChange = z.strictObject({
   version,
 });
 
-const barrierChange = z.strictObject({ kind: z.literal('barrier'), appId: z.string().min(1).max(128), epoch: z.number().int().min(0) });
+const barrierChange = z.strictObject({
+  kind: z.literal('barrier'),
+  appId: z.string().min(1).max(128),
+  epoch: z.number().int().min(0),
+});
 
 export const batchSchema = z.strictObject({
   origin: z.string().min(1).max(64),

@@ -11,7 +11,10 @@ export class StateEvents {
 
   subscribe(appId: string, listener: StateListener): () => void {
     let set = this.listeners.get(appId);
-    if (!set) this.listeners.set(appId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(appId, set);
+    }
     set.add(listener);
     return () => {
       set!.delete(listener);

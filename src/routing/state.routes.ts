@@ -2,8 +2,9 @@
  * @module The routing layer's HTTP API: the state record, its transitions (admin),
  * and Server-Sent Events that push every change to subscribed clients.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { APP_STATES, type StateRecord } from '../core/app-state.js';
 import { parseWith } from '../http/validation.js';
@@ -23,7 +24,11 @@ const transitionBody = z.strictObject({
 
 export function stateRoutes(
   app: FastifyInstance,
-  deps: { state: StateService; events: StateEvents; requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> },
+  deps: {
+    state: StateService;
+    events: StateEvents;
+    requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  },
 ): void {
   const { state, events } = deps;
   const view = (record: StateRecord) => ({ ...record, region: state.region });
@@ -39,7 +44,15 @@ export function stateRoutes(
     const body = parseWith(transitionBody, request.body);
     const change = await state.change(appId, body);
     request.log.info(
-      { appId, from: change.plan.kind, state: change.record.state, activeRegion: change.record.activeRegion, epoch: change.record.epoch, possibleLoss: change.possibleLoss, by: request.user?.username },
+      {
+        appId,
+        from: change.plan.kind,
+        state: change.record.state,
+        activeRegion: change.record.activeRegion,
+        epoch: change.record.epoch,
+        possibleLoss: change.possibleLoss,
+        by: request.user?.username,
+      },
       'state changed',
     );
     return view(change.record);
@@ -58,7 +71,8 @@ export function stateRoutes(
       'x-accel-buffering': 'no',
     });
     raw.write('retry: 1000\n\n');
-    const send = (record: StateRecord) => raw.write(`id: ${record.epoch}\nevent: state\ndata: ${JSON.stringify(view(record))}\n\n`);
+    const send = (record: StateRecord) =>
+      raw.write(`id: ${record.epoch}\nevent: state\ndata: ${JSON.stringify(view(record))}\n\n`);
     send(first);
     streams.add(raw);
     const unsubscribe = events.subscribe(appId, send);

@@ -4,6 +4,9 @@
  * and written to the replicated `app-config` table, and the barrier entry a region
  * logs when it stops being the writer.
  */
+
+import type { ChangeLog } from '../adapters/sqlite/change-log.js';
+import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
 import {
   initialRecord,
   isWriter,
@@ -17,8 +20,6 @@ import { DomainError } from '../core/errors.js';
 import type { HybridLogicalClock } from '../core/hlc.js';
 import { compareVersions, type Version } from '../core/version.js';
 import type { StoredItem } from '../ports/table-store.js';
-import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import type { StateEvents } from './state-events.js';
 
 export const APP_CONFIG_TABLE = 'app-config';
@@ -86,7 +87,11 @@ export class StateService {
     }
     if (!this.records.has(appId) && this.deps.region === this.deps.topology.primary) {
       const record = initialRecord(appId, this.deps.topology, this.now());
-      await this.deps.tables.put(APP_CONFIG_TABLE, { ...record }, { stamp: () => this.stampAt(record.epoch), expected: null });
+      await this.deps.tables.put(
+        APP_CONFIG_TABLE,
+        { ...record },
+        { stamp: () => this.stampAt(record.epoch), expected: null },
+      );
     }
   }
 
@@ -113,24 +118,35 @@ export class StateService {
   /** Validate and commit a transition requested by an operator. */
   async change(appId: string, request: TransitionRequest): Promise<StateChange> {
     const current = this.records.get(appId);
-    if (!current?.item) throw new DomainError('app_not_found', `no application "${appId}" in ${this.deps.region}`, { appId });
+    if (!current?.item)
+      throw new DomainError('app_not_found', `no application "${appId}" in ${this.deps.region}`, { appId });
     const plan = planTransition(current.item, request, this.deps.topology, this.now());
     let possibleLoss: DrainStatus['backlog'] | undefined;
     if (plan.drainFrom) {
       const status = await this.deps.drainCheck(plan.next.activeRegion, plan.drainFrom, current.item.epoch);
       if (!status.drained) {
-        throw new DomainError('not_drained', `${plan.next.activeRegion} has not yet applied every write ${plan.drainFrom} accepted before the fence`, {
-          from: plan.drainFrom,
-          to: plan.next.activeRegion,
-          backlog: status.backlog,
-        });
+        throw new DomainError(
+          'not_drained',
+          `${plan.next.activeRegion} has not yet applied every write ${plan.drainFrom} accepted before the fence`,
+          {
+            from: plan.drainFrom,
+            to: plan.next.activeRegion,
+            backlog: status.backlog,
+          },
+        );
       }
     } else if (plan.kind === 'forced-switch') {
       possibleLoss = await this.deps.lossEstimate(plan.next.activeRegion, current.item.activeRegion);
     }
-    const next: StateRecord = possibleLoss ? { ...plan.next, possibleLoss: { region: current.item.activeRegion, ...possibleLoss } } : plan.next;
+    const next: StateRecord = possibleLoss
+      ? { ...plan.next, possibleLoss: { region: current.item.activeRegion, ...possibleLoss } }
+      : plan.next;
     // Conditional on the version read: a concurrent change makes this one fail rather than both apply.
-    await this.deps.tables.put(APP_CONFIG_TABLE, { ...next }, { stamp: () => this.stampAt(next.epoch), expected: current.version });
+    await this.deps.tables.put(
+      APP_CONFIG_TABLE,
+      { ...next },
+      { stamp: () => this.stampAt(next.epoch), expected: current.version },
+    );
     return { record: next, plan, ...(possibleLoss ? { possibleLoss } : {}) };
   }
 
@@ -139,7 +155,13 @@ export class StateService {
     const mine = this.records.get(stored.key);
     if (mine && compareVersions(stored.version, mine.version) <= 0) return false;
     this.deps.clock.observe(stored.version.hlc);
-    const outcome = this.deps.tables.applyRemote({ kind: 'item', table: APP_CONFIG_TABLE, key: stored.key, item: stored.item, version: stored.version });
+    const outcome = this.deps.tables.applyRemote({
+      kind: 'item',
+      table: APP_CONFIG_TABLE,
+      key: stored.key,
+      item: stored.item,
+      version: stored.version,
+    });
     return outcome.outcome === 'applied';
   }
 

@@ -45,11 +45,17 @@ export class WriteAdmission {
   stamp(): Version {
     const { appId, region, state } = this.deps;
     if (!this.ready) {
-      throw new DomainError('unavailable', `${region} is starting: it is checking its peers for a newer state`, { retryAfter: 1 });
+      throw new DomainError('unavailable', `${region} is starting: it is checking its peers for a newer state`, {
+        retryAfter: 1,
+      });
     }
     const record = state.require(appId);
     if (this.heardEpoch > record.epoch) {
-      throw new DomainError('unavailable', `${region} has heard of a newer state (epoch ${this.heardEpoch}) and is fetching it`, { retryAfter: 1 });
+      throw new DomainError(
+        'unavailable',
+        `${region} has heard of a newer state (epoch ${this.heardEpoch}) and is fetching it`,
+        { retryAfter: 1 },
+      );
     }
     if (record.state === 'fenced') {
       throw new DomainError('fenced', 'writes are paused while the application is fenced', {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { openEmbeddedStorage } from '../../src/adapters/embedded.js';
 import { waitFor } from '../helpers/wait.js';
+import { type ObjectStoreHandle, objectStoreConformance } from './object-store.case.js';
 import { tableStoreConformance } from './table-store.case.js';
-import { objectStoreConformance, type ObjectStoreHandle } from './object-store.case.js';
 
 tableStoreConformance('embedded SQLite', async (tables) => {
   const root = await mkdtemp(join(tmpdir(), 'mraa-tables-'));
@@ -61,7 +61,8 @@ async function openObjects(root: string): Promise<ObjectStoreHandle> {
       await exited;
     },
     pathsOutsideStore: async () => {
-      const allowed = /^data(\/(region\.db(-wal|-shm)?|blobs(\/tmp(\/[0-9a-z-]+)?|\/[0-9a-f]{2}(\/[0-9a-f]{2}(\/[0-9a-f]{64})?)?)?))?$/;
+      const allowed =
+        /^data(\/(region\.db(-wal|-shm)?|blobs(\/tmp(\/[0-9a-z-]+)?|\/[0-9a-f]{2}(\/[0-9a-f]{2}(\/[0-9a-f]{64})?)?)?))?$/;
       return (await walk(root)).map((p) => relative(root, p)).filter((p) => !allowed.test(p));
     },
   };

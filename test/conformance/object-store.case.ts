@@ -144,9 +144,9 @@ export function objectStoreConformance(adapter: string, factory: ObjectStoreFact
       const refuse = (head: Buffer) => {
         if (head.toString('latin1', 0, 4) !== 'GOOD') throw new Error('refused by inspect');
       };
-      await expect(store.put('photos', 'i', Readable.from([Buffer.from('EVIL body')]), { stamp, inspect: refuse })).rejects.toThrow(
-        'refused by inspect',
-      );
+      await expect(
+        store.put('photos', 'i', Readable.from([Buffer.from('EVIL body')]), { stamp, inspect: refuse }),
+      ).rejects.toThrow('refused by inspect');
       await expectCode(store.head('photos', 'i'), 'not_found');
       const ok = await store.put('photos', 'i', Readable.from([Buffer.from('GOOD body')]), { stamp, inspect: refuse });
       expect(ok.size).toBe(9);
@@ -156,7 +156,9 @@ export function objectStoreConformance(adapter: string, factory: ObjectStoreFact
       const refuse: Stamp = () => {
         throw new Error('not admitted');
       };
-      await expect(store.put('photos', 'n', Readable.from([Buffer.from('x')]), { stamp: refuse })).rejects.toThrow('not admitted');
+      await expect(store.put('photos', 'n', Readable.from([Buffer.from('x')]), { stamp: refuse })).rejects.toThrow(
+        'not admitted',
+      );
       await expectCode(store.head('photos', 'n'), 'not_found');
     });
 

@@ -3,9 +3,9 @@
  * runs it unchanged: call `tableStoreConformance(name, factory)` from a test file.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HybridLogicalClock } from '../../src/core/hlc.js';
 import { isDomainError } from '../../src/core/errors.js';
-import type { TableDefinition, TableStore, Stamp } from '../../src/ports/table-store.js';
+import { HybridLogicalClock } from '../../src/core/hlc.js';
+import type { Stamp, TableDefinition, TableStore } from '../../src/ports/table-store.js';
 
 export interface TableStoreHandle {
   store: TableStore;
@@ -93,7 +93,10 @@ export function tableStoreConformance(adapter: string, factory: TableStoreFactor
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Awaited<ReturnType<TableStore['query']>> = await store.query('comments', 'byPhoto', 'p1', { limit: 3, cursor });
+        const page: Awaited<ReturnType<TableStore['query']>> = await store.query('comments', 'byPhoto', 'p1', {
+          limit: 3,
+          cursor,
+        });
         expect(page.items.length).toBeLessThanOrEqual(3);
         seen.push(...page.items.map((c) => c.commentId as string));
         cursor = page.nextCursor;
@@ -101,7 +104,11 @@ export function tableStoreConformance(adapter: string, factory: TableStoreFactor
       expect(seen).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
       const desc = await store.query('comments', 'byPhoto', 'p1', { limit: 2, order: 'desc' });
       expect(desc.items.map((c) => c.commentId)).toEqual(['c6', 'c5']);
-      const next = await store.query('comments', 'byPhoto', 'p1', { limit: 10, order: 'desc', cursor: desc.nextCursor });
+      const next = await store.query('comments', 'byPhoto', 'p1', {
+        limit: 10,
+        order: 'desc',
+        cursor: desc.nextCursor,
+      });
       expect(next.items.map((c) => c.commentId)).toEqual(['c4', 'c3', 'c2', 'c1', 'c0']);
       expect(next.nextCursor).toBeNull();
     });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_CHROMIUM, INSTALL_HINT, launchChromium } from '../helpers/browser.js';
 import { image } from '../helpers/images.js';
 import { allComments } from '../helpers/load.js';
-import { ADMIN_PASSWORD, startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { ADMIN_PASSWORD, type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
 
 const OUT = join(process.cwd(), 'test-output', 'e2e');
 const P = 'us-east-1';
@@ -68,7 +68,9 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
   });
 
   it('uploads a photo and shows its thumbnail', async () => {
-    await page.locator('input[type=file]').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await image('png', 900, 600) });
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await image('png', 900, 600) });
     await page.locator('.tile img[src^="blob:"]').first().waitFor();
     await expect(page.getByText('Uploaded').first().isVisible()).resolves.toBe(true);
     await screenshot('uploaded-thumbnail');
@@ -111,7 +113,7 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     await screenshot('comment-in-secondary');
   });
 
-  it('lets an admin fail back from the operations console, with the plan\'s progress', async () => {
+  it("lets an admin fail back from the operations console, with the plan's progress", async () => {
     const admin = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     admin.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
     await admin.goto(d.config.edge.url);
@@ -124,7 +126,10 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     await admin.getByRole('button', { name: 'Fail back', exact: true }).click();
     await admin.getByRole('dialog').getByRole('button', { name: 'Fail back' }).click();
     await admin.locator('.region-name', { hasText: P }).waitFor();
-    await admin.screenshot({ path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-failback.png`), fullPage: true });
+    await admin.screenshot({
+      path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-failback.png`),
+      fullPage: true,
+    });
     // The user's page follows by itself, again without a reload.
     await page.locator('.region-name', { hasText: P }).waitFor();
     await expect(page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).resolves.toBe(true);
@@ -135,7 +140,10 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     await admin.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
     await card.getByText('Down').waitFor({ timeout: 15_000 });
     await expect.poll(async () => (await fetch(`${d.url[S]}/healthz`).catch(() => undefined))?.ok ?? false).toBe(false);
-    await admin.screenshot({ path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-region-stopped.png`), fullPage: true });
+    await admin.screenshot({
+      path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-region-stopped.png`),
+      fullPage: true,
+    });
     await admin.getByRole('button', { name: `Start ${S}` }).click();
     await card.getByText('Up', { exact: true }).waitFor({ timeout: 30_000 });
     expect(d.up.output()).toContain(`Region ${S} stopped from the operations console`);
@@ -146,7 +154,9 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${d.config.edge.url}/#/`);
     await page.getByRole('heading', { name: 'Upload photos' }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot('phone');
   });

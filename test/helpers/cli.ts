@@ -1,7 +1,7 @@
 /**
  * @module Runs the built `mraa` command as a user would: in a folder, as its own process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
@@ -14,7 +14,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function mraa(cwd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function mraa(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
@@ -51,7 +56,10 @@ export function spawnMraa(cwd: string, args: string[], env: Record<string, strin
     proc,
     output: () => out,
     waitForOutput: (pattern, timeoutMs = 60_000) =>
-      waitFor(`output matching ${pattern}\n--- output so far ---\n${out}`, () => out.match(pattern) ?? undefined, { timeoutMs, intervalMs: 50 }),
+      waitFor(`output matching ${pattern}\n--- output so far ---\n${out}`, () => out.match(pattern) ?? undefined, {
+        timeoutMs,
+        intervalMs: 50,
+      }),
     exited,
     async stop(signal = 'SIGINT') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { defaultConfig, loadConfig, writeConfig, type Config, type LoadedConfig } from '../../src/config/config.js';
+import { type Role, TokenSigner } from '../../src/auth/tokens.js';
+import { type Config, defaultConfig, type LoadedConfig, loadConfig, writeConfig } from '../../src/config/config.js';
 import { choosePorts } from '../../src/local/ports.js';
-import { startRegion, type RunningRegion } from '../../src/region/region.js';
-import { TokenSigner, type Role } from '../../src/auth/tokens.js';
+import { type RunningRegion, startRegion } from '../../src/region/region.js';
 
 export interface Fixture {
   dir: string;
@@ -37,7 +37,12 @@ export async function createFixture(customize: (c: Config) => Config = (c) => c)
     config,
     regions,
     async start(name) {
-      const running = await startRegion({ config, region: name, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), adminPassword: ADMIN_PASSWORD });
+      const running = await startRegion({
+        config,
+        region: name,
+        logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+        adminPassword: ADMIN_PASSWORD,
+      });
       regions.set(name, running);
       return running;
     },

@@ -3,7 +3,7 @@
  * traffic, delays it, black-holes it (connections hang) or resets it (connections
  * refused and cut), switched at run time by the test.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export type ProxyMode = 'pass' | 'blackhole' | 'reset';
 
@@ -14,7 +14,10 @@ export class FaultProxy {
   delayMs = 0;
   port = 0;
 
-  constructor(private readonly targetPort: number, private readonly host = '127.0.0.1') {}
+  constructor(
+    private readonly targetPort: number,
+    private readonly host = '127.0.0.1',
+  ) {}
 
   async start(port = 0): Promise<number> {
     this.server = createServer((client) => this.accept(client));
@@ -46,7 +49,11 @@ export class FaultProxy {
     const relay = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
         if (this.mode === 'blackhole') return; // dropped on the floor
-        if (this.mode === 'reset') return void (from.destroy(), to.destroy());
+        if (this.mode === 'reset') {
+          from.destroy();
+          to.destroy();
+          return;
+        }
         if (this.delayMs > 0) {
           from.pause();
           setTimeout(() => {

@@ -2,8 +2,9 @@
  * @module Test images made with sharp: small ones of each accepted type, and a large
  * noisy JPEG written to a file (so it is not held in the test's memory while streamed).
  */
-import sharp from 'sharp';
+
 import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 
 export async function image(type: 'jpeg' | 'png' | 'webp' | 'gif', width = 800, height = 600): Promise<Buffer> {
   const base = sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } });
@@ -17,6 +18,8 @@ export async function noisyJpegFile(file: string, bytes: number): Promise<number
   const width = 4000;
   const height = Math.ceil(pixels / width);
   const raw = randomBytes(width * height * 3);
-  const info = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toFile(file);
+  const info = await sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+    .toFile(file);
   return info.size;
 }

@@ -41,10 +41,12 @@ export async function postComments(
           body: JSON.stringify({ message }),
           signal: AbortSignal.timeout(10_000),
         });
-        if (res.status === 201) acked.push({ commentId: ((await res.json()) as { commentId: string }).commentId, message });
+        if (res.status === 201)
+          acked.push({ commentId: ((await res.json()) as { commentId: string }).commentId, message });
         else {
           failed++;
-          const error = ((await res.json().catch(() => ({}))) as { error?: { code?: string; activeUrl?: string } }).error;
+          const error = ((await res.json().catch(() => ({}))) as { error?: { code?: string; activeUrl?: string } })
+            .error;
           const code = error?.code ?? String(res.status);
           if (options.follow && code === 'not_active_region' && error?.activeUrl) target = error.activeUrl;
           errors.set(code, (errors.get(code) ?? 0) + 1);
@@ -61,14 +63,21 @@ export async function postComments(
 }
 
 /** Every comment of a photo in a region, all pages. */
-export async function allComments(url: string, token: string, photoId: string): Promise<Array<{ commentId: string; message: string }>> {
+export async function allComments(
+  url: string,
+  token: string,
+  photoId: string,
+): Promise<Array<{ commentId: string; message: string }>> {
   const out: Array<{ commentId: string; message: string }> = [];
   let cursor: string | null = null;
   do {
     const q: string = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
     const res = await fetch(`${url}/comments/${photoId}${q}`, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`GET comments: ${res.status}`);
-    const body = (await res.json()) as { comments: Array<{ commentId: string; message: string }>; nextCursor: string | null };
+    const body = (await res.json()) as {
+      comments: Array<{ commentId: string; message: string }>;
+      nextCursor: string | null;
+    };
     out.push(...body.comments);
     cursor = body.nextCursor;
   } while (cursor);
@@ -76,7 +85,10 @@ export async function allComments(url: string, token: string, photoId: string): 
 }
 
 /** Checks that every acknowledged write is present exactly once, and nothing is duplicated. */
-export function checkExactlyOnce(present: Array<{ commentId: string; message: string }>, acked: Ack[]): { missing: Ack[]; duplicated: string[] } {
+export function checkExactlyOnce(
+  present: Array<{ commentId: string; message: string }>,
+  acked: Ack[],
+): { missing: Ack[]; duplicated: string[] } {
   const byMessage = new Map<string, number>();
   for (const c of present) byMessage.set(c.message, (byMessage.get(c.message) ?? 0) + 1);
   const ids = new Set(present.map((c) => c.commentId));

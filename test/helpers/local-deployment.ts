@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../src/config/config.js';
 import { startThrowawayDeployment, type ThrowawayDeployment } from '../../src/local/throwaway-deployment.js';
-import { mraa, spawnMraa, type Background, type CliResult } from './cli.js';
+import { type Background, type CliResult, mraa, spawnMraa } from './cli.js';
 import { FaultProxy } from './fault-proxy.js';
 import { waitFor } from './wait.js';
 
@@ -29,7 +29,9 @@ export interface LocalDeployment {
   close(): Promise<void>;
 }
 
-export async function startDeployment(options: { proxies?: boolean; customize?: (c: Config) => Config } = {}): Promise<LocalDeployment> {
+export async function startDeployment(
+  options: { proxies?: boolean; customize?: (c: Config) => Config } = {},
+): Promise<LocalDeployment> {
   const proxies = new Map<string, FaultProxy>();
   const env = { MRAA_ADMIN_PASSWORD: ADMIN_PASSWORD };
   let d: ThrowawayDeployment;
@@ -44,7 +46,10 @@ export async function startDeployment(options: { proxies?: boolean; customize?: 
             await proxy.start();
             proxies.set(r.name, proxy);
           }
-          config = { ...config, regions: config.regions.map((r) => ({ ...r, peerUrl: `http://127.0.0.1:${proxies.get(r.name)!.port}` })) };
+          config = {
+            ...config,
+            regions: config.regions.map((r) => ({ ...r, peerUrl: `http://127.0.0.1:${proxies.get(r.name)!.port}` })),
+          };
         }
         return options.customize?.(config) ?? config;
       },
@@ -67,7 +72,10 @@ export async function startDeployment(options: { proxies?: boolean; customize?: 
     pid: (region) => pids.get(region)!,
     async kill(region) {
       process.kill(pids.get(region)!, 'SIGKILL');
-      await waitFor(`${region} to stop answering`, async () => !(await fetch(`${url[region]}/healthz`).catch(() => undefined)));
+      await waitFor(
+        `${region} to stop answering`,
+        async () => !(await fetch(`${url[region]}/healthz`).catch(() => undefined)),
+      );
     },
     async restart(region) {
       const bg = spawnMraa(d.dir, ['region', '--region', region], env);

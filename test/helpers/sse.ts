@@ -24,8 +24,7 @@ export async function subscribe(url: string): Promise<SseSubscription> {
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
-        let idx: number;
-        while ((idx = buffer.indexOf('\n\n')) >= 0) {
+        for (let idx = buffer.indexOf('\n\n'); idx >= 0; idx = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, idx);
           buffer = buffer.slice(idx + 2);
           const ev: SseEvent = { event: 'message', data: '' };

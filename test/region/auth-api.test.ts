@@ -3,8 +3,8 @@
  * and the write-admission guard on user writes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
 import { USERS_TABLE } from '../../src/auth/users.repository.js';
+import { ADMIN_PASSWORD, call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
 
 describe('auth and users API', () => {
   let fx: Fixture;
@@ -18,12 +18,15 @@ describe('auth and users API', () => {
     await fx.start('ap-northeast-1');
     primary = fx.url('us-east-1');
     secondary = fx.url('ap-northeast-1');
-    admin = (await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).body.token;
+    admin = (await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } }))
+      .body.token;
   });
   afterAll(async () => fx.close());
 
   it('created admin at first start, with a scrypt hash, and signs it in', async () => {
-    const stored = await fx.regions.get('us-east-1')!.storage.tables.get<{ passwordHash: string }>(USERS_TABLE, 'admin');
+    const stored = await fx.regions
+      .get('us-east-1')!
+      .storage.tables.get<{ passwordHash: string }>(USERS_TABLE, 'admin');
     expect(stored?.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(stored?.passwordHash).not.toContain(ADMIN_PASSWORD);
     const me = await call(primary, 'GET', '/auth/me', { token: admin });
@@ -33,8 +36,12 @@ describe('auth and users API', () => {
   });
 
   it('refuses a wrong password and an unknown user alike', async () => {
-    const wrong = await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: 'not-it-at-all' } });
-    const unknown = await call(primary, 'POST', '/auth/signin', { json: { username: 'nobody', password: 'whatever-it-is' } });
+    const wrong = await call(primary, 'POST', '/auth/signin', {
+      json: { username: 'admin', password: 'not-it-at-all' },
+    });
+    const unknown = await call(primary, 'POST', '/auth/signin', {
+      json: { username: 'nobody', password: 'whatever-it-is' },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.error.message).toBe(unknown.body.error.message);
@@ -51,14 +58,22 @@ describe('auth and users API', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ username: 'alice', role: 'user', mustChangePassword: true });
     expect(typeof created.body.password).toBe('string');
-    const signin = await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: created.body.password } });
+    const signin = await call(primary, 'POST', '/auth/signin', {
+      json: { username: 'alice', password: created.body.password },
+    });
     expect(signin.status).toBe(200);
     expect(signin.body.user.mustChangePassword).toBe(true);
     const alice = signin.body.token;
-    const changed = await call(primary, 'POST', '/auth/password', { json: { currentPassword: created.body.password, newPassword: 'alice-new-password' }, token: alice });
+    const changed = await call(primary, 'POST', '/auth/password', {
+      json: { currentPassword: created.body.password, newPassword: 'alice-new-password' },
+      token: alice,
+    });
     expect(changed.status).toBe(200);
     expect(changed.body.mustChangePassword).toBeUndefined();
-    expect((await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: 'alice-new-password' } })).status).toBe(200);
+    expect(
+      (await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: 'alice-new-password' } }))
+        .status,
+    ).toBe(200);
     const forbidden = await call(primary, 'POST', '/users', { json: { username: 'mallory' }, token: alice });
     expect(forbidden.status).toBe(403);
     const dup = await call(primary, 'POST', '/users', { json: { username: 'alice' }, token: admin });
@@ -86,21 +101,31 @@ describe('auth and users API', () => {
   it('rate-limits sign-in per user, whatever the address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      statuses.push((await call(primary, 'POST', '/auth/signin', { json: { username: 'victim', password: `guess-${i}-xx` } })).status);
+      statuses.push(
+        (await call(primary, 'POST', '/auth/signin', { json: { username: 'victim', password: `guess-${i}-xx` } }))
+          .status,
+      );
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
-    const limited = await call(primary, 'POST', '/auth/signin', { json: { username: 'victim', password: 'x-x-x-x-x' } });
+    const limited = await call(primary, 'POST', '/auth/signin', {
+      json: { username: 'victim', password: 'x-x-x-x-x' },
+    });
     expect(limited.body.error.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another user from the same address is not locked out by it.
-    expect((await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).status).toBe(200);
+    expect(
+      (await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).status,
+    ).toBe(200);
   });
 
   it('rate-limits sign-in per address across usernames', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 32; i++) {
-      statuses.push((await call(secondary, 'POST', '/auth/signin', { json: { username: `user${i}`, password: 'whatever-xx' } })).status);
+      statuses.push(
+        (await call(secondary, 'POST', '/auth/signin', { json: { username: `user${i}`, password: 'whatever-xx' } }))
+          .status,
+      );
     }
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
   });

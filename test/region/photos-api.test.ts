@@ -3,8 +3,8 @@
  * replicated with their thumbnails and comments, and every refusal with its code.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
 import { image } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
@@ -39,12 +39,22 @@ describe('photos and comments API', () => {
     await fx.start('ap-northeast-1');
     primary = fx.url('us-east-1');
     secondary = fx.url('ap-northeast-1');
-    admin = (await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).body.token;
+    admin = (await call(primary, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } }))
+      .body.token;
     for (const name of ['alice', 'bob']) {
-      expect((await call(primary, 'POST', '/users', { json: { username: name, password: `${name}-password` }, token: admin })).status).toBe(201);
+      expect(
+        (
+          await call(primary, 'POST', '/users', {
+            json: { username: name, password: `${name}-password` },
+            token: admin,
+          })
+        ).status,
+      ).toBe(201);
     }
-    alice = (await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: 'alice-password' } })).body.token;
-    bob = (await call(primary, 'POST', '/auth/signin', { json: { username: 'bob', password: 'bob-password' } })).body.token;
+    alice = (await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: 'alice-password' } }))
+      .body.token;
+    bob = (await call(primary, 'POST', '/auth/signin', { json: { username: 'bob', password: 'bob-password' } })).body
+      .token;
     jpeg = await image('jpeg', 1200, 900);
   });
   afterAll(async () => fx.close());
@@ -53,9 +63,18 @@ describe('photos and comments API', () => {
     const res = await upload(primary, alice, jpeg, 'image/jpeg');
     expect(res.status).toBe(201);
     photoId = res.body.photoId;
-    expect(res.body).toMatchObject({ owner: 'alice', contentType: 'image/jpeg', size: jpeg.length, width: 1200, height: 900 });
+    expect(res.body).toMatchObject({
+      owner: 'alice',
+      contentType: 'image/jpeg',
+      size: jpeg.length,
+      width: 1200,
+      height: 900,
+    });
     expect(res.body.sha256).toBe(createHash('sha256').update(jpeg).digest('hex'));
-    const comment = await call(primary, 'POST', `/comments/${photoId}`, { json: { message: '  first!  ' }, token: bob });
+    const comment = await call(primary, 'POST', `/comments/${photoId}`, {
+      json: { message: '  first!  ' },
+      token: bob,
+    });
     expect(comment.status).toBe(201);
     expect(comment.body).toMatchObject({ photoId, user: 'bob', message: 'first!' });
 
@@ -92,10 +111,13 @@ describe('photos and comments API', () => {
 
   it('lists newest first with a cursor', async () => {
     const more = [];
-    for (let i = 0; i < 3; i++) more.push((await upload(primary, bob, await image('png', 50 + i, 40), 'image/png')).body.photoId);
+    for (let i = 0; i < 3; i++)
+      more.push((await upload(primary, bob, await image('png', 50 + i, 40), 'image/png')).body.photoId);
     const first = await call(primary, 'GET', '/photos?limit=2', { token: alice });
     expect(first.body.photos.map((p: { photoId: string }) => p.photoId)).toEqual([more[2], more[1]]);
-    const next = await call(primary, 'GET', `/photos?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { token: alice });
+    const next = await call(primary, 'GET', `/photos?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, {
+      token: alice,
+    });
     expect(next.body.photos.map((p: { photoId: string }) => p.photoId)).toEqual([more[0], photoId]);
   });
 
@@ -111,7 +133,12 @@ describe('photos and comments API', () => {
     const text = await upload(primary, alice, Buffer.from('hello'), 'text/plain');
     expect(text.status).toBe(415);
     expect(text.body.error.code).toBe('unsupported_media_type');
-    const svg = await upload(primary, alice, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'), 'image/svg+xml');
+    const svg = await upload(
+      primary,
+      alice,
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+      'image/svg+xml',
+    );
     expect(svg.status).toBe(415);
     const lying = await upload(primary, alice, jpeg, 'image/png');
     expect(lying.status).toBe(415);
@@ -130,22 +157,45 @@ describe('photos and comments API', () => {
   });
 
   it('refuses a decompression bomb (a small file claiming a huge image)', async () => {
-    const bomb = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png({ compressionLevel: 9 }).toBuffer();
+    const bomb = await sharp({
+      create: { width: 10_000, height: 10_000, channels: 3, background: { r: 0, g: 0, b: 0 } },
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(bomb.length).toBeLessThan(MAX_UPLOAD);
     const res = await upload(primary, alice, bomb, 'image/png');
     expect(res.status).toBe(413);
   });
 
   it('refuses malformed JSON, missing or wrong fields, and bad messages with 400', async () => {
-    const malformed = await call(primary, 'POST', `/comments/${photoId}`, { body: '{"message":', headers: { 'content-type': 'application/json' }, token: alice });
+    const malformed = await call(primary, 'POST', `/comments/${photoId}`, {
+      body: '{"message":',
+      headers: { 'content-type': 'application/json' },
+      token: alice,
+    });
     expect(malformed.status).toBe(400);
     expect((await call(primary, 'POST', `/comments/${photoId}`, { json: {}, token: alice })).status).toBe(400);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 42 }, token: alice })).status).toBe(400);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: '   ' }, token: alice })).status).toBe(400);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'x'.repeat(2001) }, token: alice })).status).toBe(400);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'bell\u0007' }, token: alice })).status).toBe(400);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'hi', user: 'mallory' }, token: alice })).status).toBe(400);
-    const ok = await call(primary, 'POST', `/comments/${photoId}`, { json: { message: '😀'.repeat(2000) }, token: alice });
+    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 42 }, token: alice })).status).toBe(
+      400,
+    );
+    expect(
+      (await call(primary, 'POST', `/comments/${photoId}`, { json: { message: '   ' }, token: alice })).status,
+    ).toBe(400);
+    expect(
+      (await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'x'.repeat(2001) }, token: alice }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'bell\u0007' }, token: alice })).status,
+    ).toBe(400);
+    expect(
+      (await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'hi', user: 'mallory' }, token: alice }))
+        .status,
+    ).toBe(400);
+    const ok = await call(primary, 'POST', `/comments/${photoId}`, {
+      json: { message: '😀'.repeat(2000) },
+      token: alice,
+    });
     expect(ok.status).toBe(201);
   });
 
@@ -155,14 +205,23 @@ describe('photos and comments API', () => {
     expect(posted.status).toBe(201);
     expect(posted.body.message).toBe(message);
     expect(posted.headers.get('content-type')).toContain('application/json');
-    const find = (r: { body: { comments: Array<{ commentId: string; message: string }> } }) => r.body.comments.find((c) => c.commentId === posted.body.commentId);
+    const find = (r: { body: { comments: Array<{ commentId: string; message: string }> } }) =>
+      r.body.comments.find((c) => c.commentId === posted.body.commentId);
     expect(find(await call(primary, 'GET', `/comments/${photoId}`, { token: alice }))?.message).toBe(message);
-    const inSecondary = await waitFor('the comment in the secondary', async () => find(await call(secondary, 'GET', `/comments/${photoId}`, { token: alice })));
+    const inSecondary = await waitFor('the comment in the secondary', async () =>
+      find(await call(secondary, 'GET', `/comments/${photoId}`, { token: alice })),
+    );
     expect(inSecondary.message).toBe(message);
   });
 
   it('answers 404 for an unknown photo, everywhere', async () => {
-    for (const path of ['/photos/zzzz', '/photos/zzzz/image', '/photos/zzzz/thumbnail', '/comments/zzzz', '/photos/..%2F..%2Fetc']) {
+    for (const path of [
+      '/photos/zzzz',
+      '/photos/zzzz/image',
+      '/photos/zzzz/thumbnail',
+      '/comments/zzzz',
+      '/photos/..%2F..%2Fetc',
+    ]) {
       const res = await call(primary, 'GET', path, { token: alice });
       expect(res.status, path).toBe(404);
     }
@@ -174,10 +233,12 @@ describe('photos and comments API', () => {
     expect((await upload(primary, undefined, jpeg, 'image/jpeg')).status).toBe(401);
     const forged = `${alice.split('.').slice(0, 2).join('.')}.${Buffer.from('forged').toString('base64url')}`;
     expect((await call(primary, 'GET', '/photos', { token: forged })).status).toBe(401);
-    expect((await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'x' }, token: forged })).status).toBe(401);
+    expect(
+      (await call(primary, 'POST', `/comments/${photoId}`, { json: { message: 'x' }, token: forged })).status,
+    ).toBe(401);
   });
 
-  it('keeps the author from the token, never from the body, and refuses deleting someone else\'s photo with 403', async () => {
+  it("keeps the author from the token, never from the body, and refuses deleting someone else's photo with 403", async () => {
     const res = await call(primary, 'DELETE', `/photos/${photoId}`, { token: bob });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
@@ -202,7 +263,9 @@ describe('photos and comments API', () => {
       expect(comment.status).toBe(503);
       expect((await call(primary, 'GET', `/comments/${photoId}`, { token: alice })).status).toBe(200);
     } finally {
-      expect((await call(primary, 'PUT', '/state/photos', { json: { state: 'active' }, token: admin })).status).toBe(200);
+      expect((await call(primary, 'PUT', '/state/photos', { json: { state: 'active' }, token: admin })).status).toBe(
+        200,
+      );
     }
   });
 
@@ -210,9 +273,14 @@ describe('photos and comments API', () => {
     const res = await call(primary, 'DELETE', `/photos/${photoId}`, { token: alice });
     expect(res.status).toBe(204);
     expect((await call(primary, 'GET', `/photos/${photoId}`, { token: alice })).status).toBe(404);
-    await waitFor('the delete in the secondary', async () => (await call(secondary, 'GET', `/photos/${photoId}`, { token: alice })).status === 404);
+    await waitFor(
+      'the delete in the secondary',
+      async () => (await call(secondary, 'GET', `/photos/${photoId}`, { token: alice })).status === 404,
+    );
     expect((await call(secondary, 'GET', `/photos/${photoId}/image`, { token: alice })).status).toBe(404);
-    const versions = await fx.regions.get('ap-northeast-1')!.storage.objects.listVersions('photos', { prefix: `originals/${photoId}` });
+    const versions = await fx.regions
+      .get('ap-northeast-1')!
+      .storage.objects.listVersions('photos', { prefix: `originals/${photoId}` });
     expect(versions.items.map((v) => v.deleteMarker)).toEqual([true, false]);
     const comments = await fx.regions.get('ap-northeast-1')!.storage.tables.query('comments', 'byPhoto', photoId);
     expect(comments.items).toEqual([]);
@@ -220,9 +288,15 @@ describe('photos and comments API', () => {
 
   it('allows CORS from the edge origin only', async () => {
     const edge = new URL(fx.config.edge.url).origin;
-    const ok = await fetch(`${primary}/photos`, { method: 'OPTIONS', headers: { origin: edge, 'access-control-request-method': 'POST' } });
+    const ok = await fetch(`${primary}/photos`, {
+      method: 'OPTIONS',
+      headers: { origin: edge, 'access-control-request-method': 'POST' },
+    });
     expect(ok.headers.get('access-control-allow-origin')).toBe(edge);
-    const evil = await fetch(`${primary}/photos`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const evil = await fetch(`${primary}/photos`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
 import { image } from '../helpers/images.js';
 
-const IDS = ['..', '..%2F..%2Fetc%2Fpasswd', '%00', 'a'.repeat(5000), '%F0%9F%98%80', 'ZZZ', '%E0%A4%A', "'; DROP TABLE items; --"];
+const IDS = [
+  '..',
+  '..%2F..%2Fetc%2Fpasswd',
+  '%00',
+  'a'.repeat(5000),
+  '%F0%9F%98%80',
+  'ZZZ',
+  '%E0%A4%A',
+  "'; DROP TABLE items; --",
+];
 const BODIES: Array<[string, string]> = [
   ['application/json', '{'],
   ['application/json', 'null'],
@@ -29,7 +38,13 @@ const HEADERS: Array<Record<string, string>> = [
   { range: 'bytes=99999999999999999999-' },
   { range: 'bytes=-' },
   { 'if-none-match': '*' },
-  { 'x-mraa-signature': 'zz', 'x-mraa-timestamp': 'NaN', 'x-mraa-nonce': '', 'x-mraa-region': 'us-east-1', 'x-mraa-content-sha256': 'x' },
+  {
+    'x-mraa-signature': 'zz',
+    'x-mraa-timestamp': 'NaN',
+    'x-mraa-nonce': '',
+    'x-mraa-region': 'us-east-1',
+    'x-mraa-content-sha256': 'x',
+  },
 ];
 
 describe('hostile input', { timeout: 120_000 }, () => {
@@ -43,8 +58,13 @@ describe('hostile input', { timeout: 120_000 }, () => {
     fx = await createFixture();
     await fx.start('us-east-1');
     url = fx.url('us-east-1');
-    token = (await call(url, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).body.token;
-    const res = await fetch(`${url}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body: await image('png', 20, 20) });
+    token = (await call(url, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } })).body
+      .token;
+    const res = await fetch(`${url}/photos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: await image('png', 20, 20),
+    });
     photoId = ((await res.json()) as { photoId: string }).photoId;
   });
   afterAll(async () => fx.close());
@@ -52,15 +72,21 @@ describe('hostile input', { timeout: 120_000 }, () => {
   async function probe(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
     let status: number;
     try {
-      const res = await fetch(`${url}${path}`, { method, headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: init.headers,
+        ...(init.body !== undefined ? { body: init.body } : {}),
+      });
       status = res.status;
       const text = await res.text();
-      if (status >= 400 && status !== 304 && text && !text.includes('"error"')) failures.push(`${method} ${path.slice(0, 60)}: ${status} without an error body`);
+      if (status >= 400 && status !== 304 && text && !text.includes('"error"'))
+        failures.push(`${method} ${path.slice(0, 60)}: ${status} without an error body`);
     } catch (err) {
       failures.push(`${method} ${path.slice(0, 60)}: ${(err as Error).message}`);
       return;
     }
-    if (status >= 500) failures.push(`${method} ${path.slice(0, 60)} ${JSON.stringify(init.headers ?? {}).slice(0, 60)}: ${status}`);
+    if (status >= 500)
+      failures.push(`${method} ${path.slice(0, 60)} ${JSON.stringify(init.headers ?? {}).slice(0, 60)}: ${status}`);
   }
 
   it('answers every malformed request with a 4xx', async () => {
@@ -92,12 +118,21 @@ describe('hostile input', { timeout: 120_000 }, () => {
         for (const auth of [{}, { authorization: `Bearer ${token}` }]) {
           if (method === 'GET' && path(id).endsWith('/events')) continue;
           if (method === 'GET' || method === 'DELETE') await probe(method, path(id), { headers: auth });
-          else for (const [type, body] of BODIES) await probe(method, path(id), { headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body });
+          else
+            for (const [type, body] of BODIES)
+              await probe(method, path(id), { headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body });
         }
       }
-      for (const headers of HEADERS) await probe(method, path(photoId), method === 'GET' || method === 'DELETE' ? { headers } : { headers, body: '{}' });
+      for (const headers of HEADERS)
+        await probe(
+          method,
+          path(photoId),
+          method === 'GET' || method === 'DELETE' ? { headers } : { headers, body: '{}' },
+        );
     }
-    await probe('GET', `/photos/${photoId}/image`, { headers: { authorization: `Bearer ${token}`, range: 'bytes=0-0,5-' } });
+    await probe('GET', `/photos/${photoId}/image`, {
+      headers: { authorization: `Bearer ${token}`, range: 'bytes=0-0,5-' },
+    });
     expect(failures).toEqual([]);
     // And the region is still well.
     expect((await call(url, 'GET', '/healthz')).status).toBe(200);

@@ -22,7 +22,13 @@ describe('state API', () => {
   it('serves the state record with the answering region', async () => {
     const res = await call(primary, 'GET', '/state/photos');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ appId: 'photos', state: 'active', activeRegion: 'us-east-1', epoch: 1, region: 'us-east-1' });
+    expect(res.body).toMatchObject({
+      appId: 'photos',
+      state: 'active',
+      activeRegion: 'us-east-1',
+      epoch: 1,
+      region: 'us-east-1',
+    });
   });
 
   it('answers 404 app_not_found for an unknown app', async () => {
@@ -35,7 +41,10 @@ describe('state API', () => {
     const anon = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced' } });
     expect(anon.status).toBe(401);
     expect(anon.body.error.code).toBe('unauthenticated');
-    const forged = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced' }, token: `${admin.slice(0, -4)}AAAA` });
+    const forged = await call(primary, 'PUT', '/state/photos', {
+      json: { state: 'fenced' },
+      token: `${admin.slice(0, -4)}AAAA`,
+    });
     expect(forged.status).toBe(401);
     const notAdmin = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced' }, token: user });
     expect(notAdmin.status).toBe(403);
@@ -51,17 +60,27 @@ describe('state API', () => {
   });
 
   it('refuses malformed JSON, unknown fields and wrong types with 400', async () => {
-    const bad = await call(primary, 'PUT', '/state/photos', { body: '{"state":', headers: { 'content-type': 'application/json' }, token: admin });
+    const bad = await call(primary, 'PUT', '/state/photos', {
+      body: '{"state":',
+      headers: { 'content-type': 'application/json' },
+      token: admin,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_request');
     const extra = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced', evil: 1 }, token: admin });
     expect(extra.status).toBe(400);
-    const wrongType = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced', force: 'yes' }, token: admin });
+    const wrongType = await call(primary, 'PUT', '/state/photos', {
+      json: { state: 'fenced', force: 'yes' },
+      token: admin,
+    });
     expect(wrongType.status).toBe(400);
   });
 
   it('fences, refuses a second fence with 409, lifts, and bumps the epoch each time', async () => {
-    const fenced = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced', reason: 'test' }, token: admin });
+    const fenced = await call(primary, 'PUT', '/state/photos', {
+      json: { state: 'fenced', reason: 'test' },
+      token: admin,
+    });
     expect(fenced.status).toBe(200);
     expect(fenced.body).toMatchObject({ state: 'fenced', activeRegion: 'us-east-1', epoch: 2, reason: 'test' });
     const again = await call(primary, 'PUT', '/state/photos', { json: { state: 'fenced' }, token: admin });

@@ -7,20 +7,28 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { image } from '../helpers/images.js';
 import { allComments, checkExactlyOnce, postComments } from '../helpers/load.js';
-import { startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
 import { waitFor } from '../helpers/wait.js';
 
 const P = 'us-east-1';
 const S = 'ap-northeast-1';
 
 async function newPhoto(d: LocalDeployment): Promise<string> {
-  const res = await fetch(`${d.url[P]}/photos`, { method: 'POST', headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'image/png' }, body: await image('png', 48, 48) });
+  const res = await fetch(`${d.url[P]}/photos`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'image/png' },
+    body: await image('png', 48, 48),
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { photoId: string }).photoId;
 }
 
 async function state(d: LocalDeployment, region: string) {
-  return (await (await fetch(`${d.url[region]}/state/photos`)).json()) as { state: string; activeRegion: string; epoch: number };
+  return (await (await fetch(`${d.url[region]}/state/photos`)).json()) as {
+    state: string;
+    activeRegion: string;
+    epoch: number;
+  };
 }
 
 describe('failover scenarios', { timeout: 240_000 }, () => {
@@ -35,26 +43,41 @@ describe('failover scenarios', { timeout: 240_000 }, () => {
     const dep = d;
     const photoId = await newPhoto(dep);
     let stop = false;
-    const load = postComments(dep.url[P]!, dep.adminToken, photoId, 1_000_000, { concurrency: 4, stop: () => stop, follow: true });
+    const load = postComments(dep.url[P]!, dep.adminToken, photoId, 1_000_000, {
+      concurrency: 4,
+      stop: () => stop,
+      follow: true,
+    });
     await waitFor('load', async () => (await allComments(dep.url[P]!, dep.adminToken, photoId)).length > 100);
     const over = await dep.cli(['failover']);
     expect(over.code, over.stdout + over.stderr).toBe(0);
     expect(await state(dep, S)).toMatchObject({ state: 'failover', activeRegion: S });
-    await waitFor('writes in the secondary', async () => (await allComments(dep.url[S]!, dep.adminToken, photoId)).length > 300);
+    await waitFor(
+      'writes in the secondary',
+      async () => (await allComments(dep.url[S]!, dep.adminToken, photoId)).length > 300,
+    );
     const back = await dep.cli(['failback']);
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(await state(dep, P)).toMatchObject({ state: 'active', activeRegion: P });
-    await waitFor('writes in the primary again', async () => (await allComments(dep.url[P]!, dep.adminToken, photoId)).length > 500);
+    await waitFor(
+      'writes in the primary again',
+      async () => (await allComments(dep.url[P]!, dep.adminToken, photoId)).length > 500,
+    );
     stop = true;
     const result = await load;
-    console.log(`planned failover + failback: ${result.acked.length} writes acknowledged, refused: ${JSON.stringify(Object.fromEntries(result.errors))}`);
+    console.log(
+      `planned failover + failback: ${result.acked.length} writes acknowledged, refused: ${JSON.stringify(Object.fromEntries(result.errors))}`,
+    );
     expect(result.acked.length).toBeGreaterThan(500);
     // Refusals are only the ones a client is told to retry: no error of the server's own.
     for (const code of result.errors.keys()) expect(['fenced', 'not_active_region']).toContain(code);
     const verify = await dep.cli(['verify', '--wait', '60']);
     expect(verify.code, verify.stdout).toBe(0);
     for (const region of [P, S]) {
-      const { missing, duplicated } = checkExactlyOnce(await allComments(dep.url[region]!, dep.adminToken, photoId), result.acked);
+      const { missing, duplicated } = checkExactlyOnce(
+        await allComments(dep.url[region]!, dep.adminToken, photoId),
+        result.acked,
+      );
       expect(missing, region).toEqual([]);
       expect(duplicated, region).toEqual([]);
     }
@@ -64,7 +87,11 @@ describe('failover scenarios', { timeout: 240_000 }, () => {
     d = await startDeployment({ proxies: true });
     const dep = d;
     const photoId = await newPhoto(dep);
-    await waitFor('the photo in the secondary', async () => (await fetch(`${dep.url[S]}/photos/${photoId}`, { headers: { authorization: `Bearer ${dep.adminToken}` } })).ok);
+    await waitFor(
+      'the photo in the secondary',
+      async () =>
+        (await fetch(`${dep.url[S]}/photos/${photoId}`, { headers: { authorization: `Bearer ${dep.adminToken}` } })).ok,
+    );
     // Cut replication, then write: these writes are acknowledged by the primary but not shipped.
     for (const p of dep.proxies.values()) p.set('reset');
     const stranded = await postComments(dep.url[P]!, dep.adminToken, photoId, 50, { prefix: 'stranded' });
@@ -101,11 +128,22 @@ describe('failover scenarios', { timeout: 240_000 }, () => {
     for (const p of dep.proxies.values()) p.set('reset');
     await postComments(dep.url[P]!, dep.adminToken, photoId, 20, { prefix: 'unshipped' });
     const headers = { authorization: `Bearer ${dep.adminToken}`, 'content-type': 'application/json' };
-    expect((await fetch(`${dep.url[P]}/state/photos`, { method: 'PUT', headers, body: JSON.stringify({ state: 'fenced' }) })).status).toBe(200);
-    const res = await fetch(`${dep.url[S]}/state/photos`, { method: 'PUT', headers, body: JSON.stringify({ state: 'failover' }) });
+    expect(
+      (await fetch(`${dep.url[P]}/state/photos`, { method: 'PUT', headers, body: JSON.stringify({ state: 'fenced' }) }))
+        .status,
+    ).toBe(200);
+    const res = await fetch(`${dep.url[S]}/state/photos`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ state: 'failover' }),
+    });
     // The secondary does not even know of the fence yet: it refuses as an illegal jump, or as not drained.
     expect(res.status).toBe(409);
-    const viaPrimary = await fetch(`${dep.url[P]}/state/photos`, { method: 'PUT', headers, body: JSON.stringify({ state: 'failover' }) });
+    const viaPrimary = await fetch(`${dep.url[P]}/state/photos`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ state: 'failover' }),
+    });
     expect(viaPrimary.status).toBe(409);
     const body = (await viaPrimary.json()) as { error: { code: string; backlog: unknown } };
     expect(body.error.code).toBe('not_drained');
@@ -134,7 +172,9 @@ describe('failover scenarios', { timeout: 240_000 }, () => {
     expect(report.rtoMs).toBeGreaterThan(0);
     expect(report.rtoMs).toBeLessThan(30_000);
     expect(report.writes.acknowledged).toBeGreaterThan(100);
-    expect(report.timeline.map((s: { step: string }) => s.step)).toEqual(expect.arrayContaining(['failover: fence', 'failover: drain', 'failover: switch', 'failback: switch']));
+    expect(report.timeline.map((s: { step: string }) => s.step)).toEqual(
+      expect.arrayContaining(['failover: fence', 'failover: drain', 'failover: switch', 'failback: switch']),
+    );
     const md = await readFile(join(d.dir, `${reportPath}.md`), 'utf8');
     expect(md).toContain('RPO');
     const ungraceful = await d.cli(['drill', '--rate', '30', '--phase', '2', '--ungraceful']);

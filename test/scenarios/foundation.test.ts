@@ -3,11 +3,11 @@
  * from the CLI seen by every region and pushed to subscribers, a region killed with
  * SIGKILL and started again with `mraa region`, catching up on what it missed.
  */
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mraa, spawnMraa, type Background } from '../helpers/cli.js';
+import { type Background, mraa, spawnMraa } from '../helpers/cli.js';
 import { subscribe } from '../helpers/sse.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,7 +19,9 @@ interface RegionUrl {
 
 async function getState(url: string) {
   const res = await fetch(`${url}/state/photos`);
-  return res.ok ? ((await res.json()) as { state: string; epoch: number; activeRegion: string; region: string }) : undefined;
+  return res.ok
+    ? ((await res.json()) as { state: string; epoch: number; activeRegion: string; region: string })
+    : undefined;
 }
 
 describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeout: 180_000 }, () => {
@@ -105,7 +107,10 @@ describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeo
     const pid = Number(up.output().match(new RegExp(`${secondary.name}\\s+secondary\\s+\\S+\\s+(\\d+)`))![1]);
     process.kill(pid, 'SIGKILL');
     await up.waitForOutput(new RegExp(`Region ${secondary.name} \\(pid ${pid}\\) died \\(signal SIGKILL\\)`));
-    await waitFor('the secondary to stop answering', async () => !(await getState(secondary.url).catch(() => undefined)));
+    await waitFor(
+      'the secondary to stop answering',
+      async () => !(await getState(secondary.url).catch(() => undefined)),
+    );
 
     const activate = await mraa(dir, ['activate']);
     expect(activate.code, activate.stderr).toBe(0);
@@ -114,7 +119,10 @@ describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeo
     expect(p).toMatchObject({ state: 'active', activeRegion: primary.name });
 
     restarted = spawnMraa(dir, ['region', '--region', secondary.name]);
-    await waitFor('the restarted region to be ready', async () => (await fetch(`${secondary.url}/readyz`).catch(() => undefined))?.ok);
+    await waitFor(
+      'the restarted region to be ready',
+      async () => (await fetch(`${secondary.url}/readyz`).catch(() => undefined))?.ok,
+    );
     const s = (await getState(secondary.url))!;
     expect(s).toMatchObject({ state: 'active', activeRegion: primary.name, epoch: p.epoch });
     expect(up.output()).not.toMatch(/restarting/i);
@@ -135,6 +143,9 @@ describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeo
   it('stops every process it started on Ctrl-C', async () => {
     const code = await up.stop('SIGINT');
     expect(code).toBe(0);
-    await waitFor('the primary to stop answering', async () => !(await fetch(`${regions[0]!.url}/healthz`).catch(() => undefined)));
+    await waitFor(
+      'the primary to stop answering',
+      async () => !(await fetch(`${regions[0]!.url}/healthz`).catch(() => undefined)),
+    );
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/core/hlc.js';
 import { PEER_HEADERS, sha256Hex, signPeerRequest } from '../../src/peers/peer-auth.js';
 import { BATCH_PATH } from '../../src/replication/wire.js';
-import { startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
 
 const P = 'us-east-1';
 const S = 'ap-northeast-1';
@@ -51,12 +51,21 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
   }
 
   async function post(headers: Record<string, string>, payload = body) {
-    return fetch(`${d.url[P]}${BATCH_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+    return fetch(`${d.url[P]}${BATCH_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+    });
   }
 
   async function intruderExists(): Promise<boolean> {
     const info = await fetch(`${d.url[P]}/internal/digest/table/users`, {
-      headers: signPeerRequest(key, { method: 'GET', path: '/internal/digest/table/users', region: S, contentSha256: sha256Hex('') }),
+      headers: signPeerRequest(key, {
+        method: 'GET',
+        path: '/internal/digest/table/users',
+        region: S,
+        contentSha256: sha256Hex(''),
+      }),
     });
     return Object.keys(((await info.json()) as { keys: Record<string, string> }).keys).includes('intruder');
   }
@@ -67,24 +76,47 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
   });
 
   it('refuses a request signed with another key', async () => {
-    const res = await post(signPeerRequest('not-the-key'.repeat(4), { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex(body) }));
+    const res = await post(
+      signPeerRequest('not-the-key'.repeat(4), {
+        method: 'POST',
+        path: BATCH_PATH,
+        region: S,
+        contentSha256: sha256Hex(body),
+      }),
+    );
     expect(res.status).toBe(401);
   });
 
   it('refuses a body that is not the one signed', async () => {
-    const signed = signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex('{}') });
+    const signed = signPeerRequest(key, {
+      method: 'POST',
+      path: BATCH_PATH,
+      region: S,
+      contentSha256: sha256Hex('{}'),
+    });
     const res = await post(signed);
     expect(res.status).toBe(401);
   });
 
   it('refuses a stale request (outside the time window)', async () => {
-    const res = await post(signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex(body) }, Date.now() - 120_000));
+    const res = await post(
+      signPeerRequest(
+        key,
+        { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex(body) },
+        Date.now() - 120_000,
+      ),
+    );
     expect(res.status).toBe(401);
   });
 
   it('refuses a replayed request', async () => {
     const heartbeat = JSON.stringify({ origin: S, originHead: 0, pendingSince: null, epoch: 1, entries: [] });
-    const headers = signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex(heartbeat) });
+    const headers = signPeerRequest(key, {
+      method: 'POST',
+      path: BATCH_PATH,
+      region: S,
+      contentSha256: sha256Hex(heartbeat),
+    });
     expect((await post(headers, heartbeat)).status).toBe(200);
     const replay = await post(headers, heartbeat);
     expect(replay.status).toBe(401);
@@ -92,14 +124,22 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
   });
 
   it('refuses a signature whose region header was changed', async () => {
-    const headers = signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: S, contentSha256: sha256Hex(body) });
+    const headers = signPeerRequest(key, {
+      method: 'POST',
+      path: BATCH_PATH,
+      region: S,
+      contentSha256: sha256Hex(body),
+    });
     const res = await post({ ...headers, [PEER_HEADERS.region]: P });
     expect(res.status).toBe(401);
   });
 
   it('refuses a batch whose origin is not a peer region (the operator signs as "operator")', async () => {
     const fake = body.replaceAll(`"origin":"${S}"`, '"origin":"operator"');
-    const res = await post(signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: 'operator', contentSha256: sha256Hex(fake) }), fake);
+    const res = await post(
+      signPeerRequest(key, { method: 'POST', path: BATCH_PATH, region: 'operator', contentSha256: sha256Hex(fake) }),
+      fake,
+    );
     expect(res.status).toBe(403);
   });
 

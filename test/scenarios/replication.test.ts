@@ -7,14 +7,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { image } from '../helpers/images.js';
 import { allComments, checkExactlyOnce, postComments } from '../helpers/load.js';
-import { startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
 import { waitFor } from '../helpers/wait.js';
 
 const P = 'us-east-1';
 const S = 'ap-northeast-1';
 
-async function uploadPhoto(url: string, token: string, body: Buffer, type = 'image/png'): Promise<{ status: number; photoId?: string }> {
-  const res = await fetch(`${url}/photos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+async function uploadPhoto(
+  url: string,
+  token: string,
+  body: Buffer,
+  type = 'image/png',
+): Promise<{ status: number; photoId?: string }> {
+  const res = await fetch(`${url}/photos`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body,
+  });
   const json = (await res.json()) as { photoId?: string };
   return { status: res.status, ...(json.photoId ? { photoId: json.photoId } : {}) };
 }
@@ -28,7 +37,11 @@ async function status(d: LocalDeployment, region: string) {
   };
 }
 
-async function expectConverged(d: LocalDeployment, photoId: string, acked: Array<{ commentId: string; message: string }>) {
+async function expectConverged(
+  d: LocalDeployment,
+  photoId: string,
+  acked: Array<{ commentId: string; message: string }>,
+) {
   const verify = await d.cli(['verify', '--wait', '60']);
   expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
   expect(verify.stdout).toContain('Verified');
@@ -39,7 +52,10 @@ async function expectConverged(d: LocalDeployment, photoId: string, acked: Array
     expect(duplicated, `${region} has duplicates`).toEqual([]);
   }
   // No gap: each region applied the other's whole log.
-  for (const [from, to] of [[P, S], [S, P]] as const) {
+  for (const [from, to] of [
+    [P, S],
+    [S, P],
+  ] as const) {
     const head = (await status(d, from)).log.head;
     const applied = (await status(d, to)).origins.find((o) => o.name === from)!.appliedSeq;
     expect(applied).toBe(head);
@@ -58,15 +74,24 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     const photo = await uploadPhoto(d.url[P]!, d.adminToken, await image('png', 32, 32));
     const lags: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const [ack] = (await postComments(d.url[P]!, d.adminToken, photo.photoId!, 1, { concurrency: 1, prefix: `lag${i}` })).acked;
+      const [ack] = (
+        await postComments(d.url[P]!, d.adminToken, photo.photoId!, 1, { concurrency: 1, prefix: `lag${i}` })
+      ).acked;
       const acked = performance.now();
-      await waitFor('the write in the secondary', async () => (await allComments(d!.url[S]!, d!.adminToken, photo.photoId!)).some((c) => c.commentId === ack!.commentId), {
-        intervalMs: 1,
-      });
+      await waitFor(
+        'the write in the secondary',
+        async () =>
+          (await allComments(d!.url[S]!, d!.adminToken, photo.photoId!)).some((c) => c.commentId === ack!.commentId),
+        {
+          intervalMs: 1,
+        },
+      );
       lags.push(performance.now() - acked);
     }
     lags.sort((a, b) => a - b);
-    console.log(`replication lag measured by polling the secondary (20 writes): median ${lags[10]!.toFixed(1)} ms, max ${lags[19]!.toFixed(1)} ms`);
+    console.log(
+      `replication lag measured by polling the secondary (20 writes): median ${lags[10]!.toFixed(1)} ms, max ${lags[19]!.toFixed(1)} ms`,
+    );
     expect(lags.length).toBe(20);
   });
 
@@ -83,7 +108,10 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
       }
       return ids;
     })();
-    await waitFor('some writes to reach the secondary', async () => (await status(dep, S)).origins[0]!.appliedSeq > 100);
+    await waitFor(
+      'some writes to reach the secondary',
+      async () => (await status(dep, S)).origins[0]!.appliedSeq > 100,
+    );
     await dep.kill(S);
     const [result, photoIds] = await Promise.all([load, objects]);
     expect(result.acked.length).toBe(1000);
@@ -92,7 +120,9 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     await dep.restart(S);
     await expectConverged(dep, photo.photoId!, result.acked);
     for (const id of photoIds) {
-      const res = await fetch(`${dep.url[S]}/photos/${id}/thumbnail`, { headers: { authorization: `Bearer ${dep.adminToken}` } });
+      const res = await fetch(`${dep.url[S]}/photos/${id}/thumbnail`, {
+        headers: { authorization: `Bearer ${dep.adminToken}` },
+      });
       expect(res.status).toBe(200);
     }
   });
@@ -102,7 +132,10 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     const dep = d;
     const photo = await uploadPhoto(dep.url[P]!, dep.adminToken, await image('png', 40, 40));
     let stop = false;
-    const load = postComments(dep.url[P]!, dep.adminToken, photo.photoId!, 100_000, { concurrency: 8, stop: () => stop });
+    const load = postComments(dep.url[P]!, dep.adminToken, photo.photoId!, 100_000, {
+      concurrency: 8,
+      stop: () => stop,
+    });
     // Kill while the secondary is behind: a batch is in flight or about to be.
     await waitFor('a backlog to ship', async () => {
       const s = await status(dep, P);
@@ -121,12 +154,21 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     const dep = d;
     const photo = await uploadPhoto(dep.url[P]!, dep.adminToken, await image('png', 40, 40));
     let stop = false;
-    const load = postComments(dep.url[P]!, dep.adminToken, photo.photoId!, 100_000, { concurrency: 4, stop: () => stop });
+    const load = postComments(dep.url[P]!, dep.adminToken, photo.photoId!, 100_000, {
+      concurrency: 4,
+      stop: () => stop,
+    });
     await waitFor('writes flowing', async () => (await status(dep, S)).origins[0]!.appliedSeq > 50);
     const toS = dep.proxies.get(S)!;
     const toP = dep.proxies.get(P)!;
     const partitionStart = Date.now();
-    for (const [mode, delay] of [['reset', 0], ['blackhole', 0], ['pass', 300], ['reset', 0], ['blackhole', 0]] as const) {
+    for (const [mode, delay] of [
+      ['reset', 0],
+      ['blackhole', 0],
+      ['pass', 300],
+      ['reset', 0],
+      ['blackhole', 0],
+    ] as const) {
       toS.set(mode, delay);
       toP.set(mode, delay);
       const until = Date.now() + 1200;
@@ -136,7 +178,9 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     expect(during.peers[0]!.backlog.entries).toBeGreaterThan(0);
     toS.set('pass', 0);
     toP.set('pass', 0);
-    console.log(`partitioned for ${Date.now() - partitionStart} ms with ${during.peers[0]!.backlog.entries} entries waiting`);
+    console.log(
+      `partitioned for ${Date.now() - partitionStart} ms with ${during.peers[0]!.backlog.entries} entries waiting`,
+    );
     stop = true;
     const result = await load;
     expect(result.failed).toBe(0);
@@ -149,30 +193,58 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     const admin = { authorization: `Bearer ${dep.adminToken}`, 'content-type': 'application/json' };
     for (const p of dep.proxies.values()) p.set('reset');
     // In the primary (epoch 1) while cut off: zoe with one password.
-    const inPrimary = await fetch(`${dep.url[P]}/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'zoe', password: 'primary-password' }) });
+    const inPrimary = await fetch(`${dep.url[P]}/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username: 'zoe', password: 'primary-password' }),
+    });
     expect(inPrimary.status).toBe(201);
     // The operator fails over by force to the secondary (epoch 2), which takes zoe too.
-    const forced = await fetch(`${dep.url[S]}/state/photos`, { method: 'PUT', headers: admin, body: JSON.stringify({ state: 'failover', force: true, reason: 'test' }) });
+    const forced = await fetch(`${dep.url[S]}/state/photos`, {
+      method: 'PUT',
+      headers: admin,
+      body: JSON.stringify({ state: 'failover', force: true, reason: 'test' }),
+    });
     expect(forced.status).toBe(200);
     const record = (await forced.json()) as { epoch: number };
     expect(record.epoch).toBe(2);
-    const inSecondary = await fetch(`${dep.url[S]}/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'zoe', password: 'secondary-password' }) });
+    const inSecondary = await fetch(`${dep.url[S]}/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username: 'zoe', password: 'secondary-password' }),
+    });
     expect(inSecondary.status).toBe(201);
     for (const p of dep.proxies.values()) p.set('pass');
 
     const verify = await dep.cli(['verify', '--wait', '60']);
     expect(verify.code, verify.stdout).toBe(0);
     for (const region of [P, S]) {
-      const res = await fetch(`${dep.url[region]}/auth/signin`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'zoe', password: 'secondary-password' }) });
+      const res = await fetch(`${dep.url[region]}/auth/signin`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ username: 'zoe', password: 'secondary-password' }),
+      });
       expect(res.status, region).toBe(200);
-      const state = (await (await fetch(`${dep.url[region]}/state/photos`)).json()) as { state: string; epoch: number; activeRegion: string };
+      const state = (await (await fetch(`${dep.url[region]}/state/photos`)).json()) as {
+        state: string;
+        epoch: number;
+        activeRegion: string;
+      };
       expect(state).toMatchObject({ state: 'failover', epoch: 2, activeRegion: S });
     }
     // The old primary learned the higher epoch and refuses writes.
-    const refused = await fetch(`${dep.url[P]}/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'yan' }) });
+    const refused = await fetch(`${dep.url[P]}/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username: 'yan' }),
+    });
     expect(refused.status).toBe(421);
     const conflicts = await dep.cli(['conflicts', '--json']);
-    const list = JSON.parse(conflicts.stdout) as Array<{ name: string; key: string; loser: { version: { epoch: number; region: string } } }>;
+    const list = JSON.parse(conflicts.stdout) as Array<{
+      name: string;
+      key: string;
+      loser: { version: { epoch: number; region: string } };
+    }>;
     const zoe = list.filter((c) => c.name === 'users' && c.key === 'zoe');
     expect(zoe.length).toBeGreaterThan(0);
     expect(zoe[0]!.loser.version).toMatchObject({ epoch: 1, region: P });

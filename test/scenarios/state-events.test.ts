@@ -3,8 +3,8 @@
  * the test reports how long each took to arrive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscribe, type SseSubscription } from '../helpers/sse.js';
-import { startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
+import { type SseSubscription, subscribe } from '../helpers/sse.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('live state events', { timeout: 60_000 }, () => {
@@ -32,12 +32,18 @@ describe('live state events', { timeout: 60_000 }, () => {
       expect(res.status).toBe(200);
       const { epoch } = (await res.json()) as { epoch: number };
       for (const s of subs) {
-        await waitFor(`epoch ${epoch} on every stream`, () => s.events.some((e) => JSON.parse(e.data).epoch === epoch), { intervalMs: 1 });
+        await waitFor(
+          `epoch ${epoch} on every stream`,
+          () => s.events.some((e) => JSON.parse(e.data).epoch === epoch),
+          { intervalMs: 1 },
+        );
         delays.push(performance.now() - sent);
       }
     }
     delays.sort((a, b) => a - b);
-    console.log(`state change → event at subscribers of both regions: median ${delays[delays.length >> 1]!.toFixed(1)} ms, max ${delays[delays.length - 1]!.toFixed(1)} ms`);
+    console.log(
+      `state change → event at subscribers of both regions: median ${delays[delays.length >> 1]!.toFixed(1)} ms, max ${delays[delays.length - 1]!.toFixed(1)} ms`,
+    );
     for (const s of subs) {
       const epochs = s.events.map((e) => JSON.parse(e.data).epoch as number);
       expect(epochs).toEqual([...epochs].sort((a, b) => a - b));

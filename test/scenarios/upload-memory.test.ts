@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { image, noisyJpegFile } from '../helpers/images.js';
-import { startDeployment, type LocalDeployment } from '../helpers/local-deployment.js';
+import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
 import { peakRssBytes, resetPeak, rssBytes } from '../helpers/process-memory.js';
 
 const MiB = 1024 * 1024;
@@ -36,7 +36,11 @@ describe('upload memory', { timeout: 120_000 }, () => {
     const before = await rssBytes(pid);
     const res = await fetch(`${d.url['us-east-1']}/photos`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'image/jpeg', 'content-length': String((await stat(file)).size) },
+      headers: {
+        authorization: `Bearer ${d.adminToken}`,
+        'content-type': 'image/jpeg',
+        'content-length': String((await stat(file)).size),
+      },
       body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
       duplex: 'half',
     } as RequestInit);
@@ -44,7 +48,9 @@ describe('upload memory', { timeout: 120_000 }, () => {
     const record = (await res.json()) as { width: number; height: number; size: number };
     expect(record.size).toBe(size);
     const growthMiB = ((await peakRssBytes(pid)) - before) / MiB;
-    console.log(`20 MiB upload (${record.width}x${record.height} JPEG): server peak RSS grew ${growthMiB.toFixed(1)} MiB`);
+    console.log(
+      `20 MiB upload (${record.width}x${record.height} JPEG): server peak RSS grew ${growthMiB.toFixed(1)} MiB`,
+    );
     expect(growthMiB).toBeLessThan(64);
   });
 });

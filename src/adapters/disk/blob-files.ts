@@ -8,11 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { pipeline } from 'node:stream';
-import { streamedBytes } from '../../util/gc-nudge.js';
 import { DomainError } from '../../core/errors.js';
+import { streamedBytes } from '../../util/gc-nudge.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const HEAD_BYTES = 64;
@@ -68,7 +67,8 @@ export class BlobFiles {
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
-        if (size > maxBytes) return done(new DomainError('too_large', `the body exceeds ${maxBytes} bytes`, { maxBytes }));
+        if (size > maxBytes)
+          return done(new DomainError('too_large', `the body exceeds ${maxBytes} bytes`, { maxBytes }));
         if (head !== null) {
           head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
           if (head.length >= HEAD_BYTES) {
@@ -107,7 +107,10 @@ export class BlobFiles {
     const digest = sha.digest('hex');
     if (options.expectSha256 !== undefined && options.expectSha256 !== digest) {
       await unlink(tmp).catch(() => {});
-      throw new DomainError('invalid_request', 'the body does not match its SHA-256', { expected: options.expectSha256, actual: digest });
+      throw new DomainError('invalid_request', 'the body does not match its SHA-256', {
+        expected: options.expectSha256,
+        actual: digest,
+      });
     }
     this.hold(digest);
     try {
@@ -148,7 +151,10 @@ export class BlobFiles {
 
   /** A read stream of the body, or of bytes start..end inclusive. */
   read(sha256: string, range?: { start: number; end: number }): Readable {
-    const file = createReadStream(this.pathOf(sha256), { highWaterMark: READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
+    const file = createReadStream(this.pathOf(sha256), {
+      highWaterMark: READ_CHUNK_BYTES,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
     const counted = new Transform({
       transform(chunk: Buffer, _enc, done) {
         streamedBytes(chunk.length);

@@ -6,9 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { DomainError } from '../../core/errors.js';
-import { compareVersions, type Version } from '../../core/version.js';
 import type { ObjectChange } from '../../core/change.js';
+import { DomainError } from '../../core/errors.js';
+import { assertKey } from '../../core/keys.js';
+import { compareVersions, type Version } from '../../core/version.js';
 import {
   BUCKET_NAME,
   type GetObjectOptions,
@@ -20,9 +21,8 @@ import {
   type PutObjectOptions,
 } from '../../ports/object-store.js';
 import type { Stamp } from '../../ports/table-store.js';
-import type { Transactor } from '../sqlite/transactor.js';
 import { decodeCursor, encodeCursor, pageSize } from '../sqlite/paging.js';
-import { assertKey } from '../../core/keys.js';
+import type { Transactor } from '../sqlite/transactor.js';
 import type { BlobFiles } from './blob-files.js';
 
 interface VersionRow {
@@ -48,12 +48,17 @@ export class MissingBlobError extends Error {
   }
 }
 
-const COLUMNS = 'bucket, key, version_id, sha256, etag, size, content_type, delete_marker, last_modified, epoch, hlc, region';
+const COLUMNS =
+  'bucket, key, version_id, sha256, etag, size, content_type, delete_marker, last_modified, epoch, hlc, region';
 
 export class DiskObjectStore implements ObjectStore {
   private readonly stmts;
 
-  constructor(private readonly tx: Transactor, readonly blobs: BlobFiles, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly tx: Transactor,
+    readonly blobs: BlobFiles,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     const db = tx.db;
     this.stmts = {
       insert: db.prepare(`INSERT INTO object_versions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -118,7 +123,11 @@ export class DiskObjectStore implements ObjectStore {
     const meta = this.find(bucket, key, options.versionId);
     const { range } = options;
     if (range && (range.start > range.end || range.end >= meta.size)) {
-      throw new DomainError('range_not_satisfiable', `bytes ${range.start}-${range.end} are outside 0-${meta.size - 1}`, { size: meta.size });
+      throw new DomainError(
+        'range_not_satisfiable',
+        `bytes ${range.start}-${range.end} are outside 0-${meta.size - 1}`,
+        { size: meta.size },
+      );
     }
     const body = meta.size === 0 ? this.blobs.read(meta.sha256!, undefined) : this.blobs.read(meta.sha256!, range);
     return { meta, body, ...(range ? { range } : {}) };
@@ -168,8 +177,20 @@ export class DiskObjectStore implements ObjectStore {
     checkBucket(bucket);
     const prefix = options.prefix ?? '';
     const limit = pageSize(options.limit);
-    const [ck, ce, ch, cr] = options.cursor ? decodeCursor(options.cursor, 4) : ['', String(Number.MAX_SAFE_INTEGER), '', ''];
-    const rows = this.stmts.listVersions.all(bucket, prefix.length, prefix, ck, ck, Number(ce), ch, cr, limit + 1) as VersionRow[];
+    const [ck, ce, ch, cr] = options.cursor
+      ? decodeCursor(options.cursor, 4)
+      : ['', String(Number.MAX_SAFE_INTEGER), '', ''];
+    const rows = this.stmts.listVersions.all(
+      bucket,
+      prefix.length,
+      prefix,
+      ck,
+      ck,
+      Number(ce),
+      ch,
+      cr,
+      limit + 1,
+    ) as VersionRow[];
     const page = rows.slice(0, limit).map((r) => {
       const latest = this.stmts.latest.get(r.bucket, r.key) as VersionRow | undefined;
       return { ...fromRow(r), isLatest: latest?.version_id === r.version_id };
@@ -178,7 +199,9 @@ export class DiskObjectStore implements ObjectStore {
     return {
       items: page,
       nextCursor:
-        rows.length > limit && last ? encodeCursor([last.key, String(last.version.epoch), last.version.hlc, last.version.region]) : null,
+        rows.length > limit && last
+          ? encodeCursor([last.key, String(last.version.epoch), last.version.hlc, last.version.region])
+          : null,
     };
   }
 
@@ -213,8 +236,18 @@ export class DiskObjectStore implements ObjectStore {
   /** Insert a version; returns whether it became the latest of its key. */
   private record(c: ObjectChange): boolean {
     this.stmts.insert.run(
-      c.bucket, c.key, c.versionId, c.sha256, c.etag, c.size, c.contentType,
-      c.deleteMarker ? 1 : 0, c.lastModified, c.version.epoch, c.version.hlc, c.version.region,
+      c.bucket,
+      c.key,
+      c.versionId,
+      c.sha256,
+      c.etag,
+      c.size,
+      c.contentType,
+      c.deleteMarker ? 1 : 0,
+      c.lastModified,
+      c.version.epoch,
+      c.version.hlc,
+      c.version.region,
     );
     const current = this.stmts.latest.get(c.bucket, c.key) as VersionRow | undefined;
     if (current && compareVersions(c.version, rowVersion(current)) <= 0) return false;
@@ -233,10 +266,11 @@ export class DiskObjectStore implements ObjectStore {
   private find(bucket: string, key: string, versionId?: string): ObjectVersion {
     checkBucket(bucket);
     assertKey(key, 'an object key');
-    const row = (versionId === undefined ? this.stmts.latest.get(bucket, key) : this.stmts.version.get(bucket, key, versionId)) as
-      | VersionRow
-      | undefined;
-    if (!row || row.delete_marker) throw new DomainError('not_found', `no object ${bucket}/${key}${versionId ? ` version ${versionId}` : ''}`);
+    const row = (
+      versionId === undefined ? this.stmts.latest.get(bucket, key) : this.stmts.version.get(bucket, key, versionId)
+    ) as VersionRow | undefined;
+    if (!row || row.delete_marker)
+      throw new DomainError('not_found', `no object ${bucket}/${key}${versionId ? ` version ${versionId}` : ''}`);
     return fromRow(row);
   }
 }
@@ -270,6 +304,6 @@ function toObjectVersion(c: ObjectChange): ObjectVersion {
 }
 
 function checkBucket(bucket: string): void {
-  if (!BUCKET_NAME.test(bucket)) throw new DomainError('invalid_request', `invalid bucket name "${bucket.slice(0, 80)}"`);
+  if (!BUCKET_NAME.test(bucket))
+    throw new DomainError('invalid_request', `invalid bucket name "${bucket.slice(0, 80)}"`);
 }
-

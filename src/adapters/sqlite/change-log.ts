@@ -3,8 +3,9 @@
  * SQLite transaction as the write they describe, read back in sequence order by
  * the shippers, compacted once every peer has acknowledged them.
  */
-import type { Db } from './database.js';
+
 import type { Change, LogEntry } from '../../core/change.js';
+import type { Db } from './database.js';
 
 interface Row {
   seq: number;
@@ -38,11 +39,18 @@ export class ChangeLog {
   private readonly setHead;
   private readonly listeners = new Set<(seq: number) => void>();
 
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {
     this.insert = db.prepare('INSERT INTO changelog (seq, kind, body, bytes, created_at) VALUES (?, ?, ?, ?, ?)');
-    this.selectAfter = db.prepare('SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    this.selectAfter = db.prepare(
+      'SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+    );
     this.selectHead = db.prepare("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'");
-    this.setHead = db.prepare("INSERT INTO meta (k, v) VALUES ('log_head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+    this.setHead = db.prepare(
+      "INSERT INTO meta (k, v) VALUES ('log_head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    );
   }
 
   /**
@@ -76,7 +84,12 @@ export class ChangeLog {
 
   /** Entries after `seq` (see `readRawAfter`), with their changes parsed. */
   readAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): LogEntry[] {
-    return this.readRawAfter(seq, limit, maxBytes, upTo).map((r) => ({ seq: r.seq, createdAt: r.createdAt, bytes: r.bytes, change: JSON.parse(r.json) as Change }));
+    return this.readRawAfter(seq, limit, maxBytes, upTo).map((r) => ({
+      seq: r.seq,
+      createdAt: r.createdAt,
+      bytes: r.bytes,
+      change: JSON.parse(r.json) as Change,
+    }));
   }
 
   /**
@@ -99,13 +112,18 @@ export class ChangeLog {
   /** Entries and bytes after `seq`, and the commit time of the oldest of them. */
   backlogAfter(seq: number): { entries: number; bytes: number; oldestAt: number | null } {
     const row = this.db
-      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(created_at) AS oldest FROM changelog WHERE seq > ?')
+      .prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(created_at) AS oldest FROM changelog WHERE seq > ?',
+      )
       .get(seq) as { n: number; b: number; oldest: number | null };
     return { entries: row.n, bytes: row.b, oldestAt: row.oldest };
   }
 
   stats(): LogStats {
-    const row = this.db.prepare('SELECT MIN(seq) AS tail, COUNT(*) AS n FROM changelog').get() as { tail: number | null; n: number };
+    const row = this.db.prepare('SELECT MIN(seq) AS tail, COUNT(*) AS n FROM changelog').get() as {
+      tail: number | null;
+      n: number;
+    };
     const head = this.head();
     return { head, tail: row.tail ?? head + 1, entries: row.n };
   }

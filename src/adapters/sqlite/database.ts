@@ -4,9 +4,10 @@
  * durable by an fdatasync of the WAL off the event loop (src/adapters/sqlite/durability.ts);
  * synchronous=FULL fsyncs inside every commit instead, blocking the event loop.
  */
-import Database from 'better-sqlite3';
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './database.js';
 import { ChangeLog } from './change-log.js';
+import { type Db, openDatabase } from './database.js';
 import { Durability } from './durability.js';
 import { Transactor } from './transactor.js';
 
@@ -22,7 +22,11 @@ describe('group commit durability', () => {
     log = new ChangeLog(db);
     syncs = [];
     // A controllable fdatasync: each call waits until the test releases it.
-    durability = new Durability(join(dir, 'region.db-wal'), log, () => new Promise<void>((release) => syncs.push({ release, head: log.head() })));
+    durability = new Durability(
+      join(dir, 'region.db-wal'),
+      log,
+      () => new Promise<void>((release) => syncs.push({ release, head: log.head() })),
+    );
     tx = new Transactor(db, log, durability);
   });
   afterEach(async () => {

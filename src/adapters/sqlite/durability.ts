@@ -8,7 +8,7 @@
  * The change log's head is published as durable only after such a sync: shippers send
  * nothing a power loss could take back.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { ChangeLog } from './change-log.js';
 
 export class Durability {

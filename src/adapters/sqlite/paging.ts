@@ -25,6 +25,7 @@ export function decodeCursor(cursor: string, arity: number): string[] {
 
 export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1) throw new DomainError('invalid_request', 'limit must be a positive integer');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new DomainError('invalid_request', 'limit must be a positive integer');
   return Math.min(limit, MAX_PAGE_SIZE);
 }

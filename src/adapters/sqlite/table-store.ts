@@ -2,21 +2,22 @@
  * @module The embedded table store: items as JSON rows in the region database, one
  * row per secondary-index entry, every write logged in the same transaction.
  */
-import { DomainError } from '../../core/errors.js';
-import { compareVersions, sameVersion, type Version } from '../../core/version.js';
+
 import type { ItemChange } from '../../core/change.js';
-import {
-  type Item,
-  type Page,
-  type PageOptions,
-  type StoredItem,
-  type TableDefinition,
-  type TableStore,
-  type WriteOptions,
-} from '../../ports/table-store.js';
-import type { Transactor, TxContext } from './transactor.js';
-import { decodeCursor, encodeCursor, pageSize } from './paging.js';
+import { DomainError } from '../../core/errors.js';
 import { assertKey } from '../../core/keys.js';
+import { compareVersions, sameVersion, type Version } from '../../core/version.js';
+import type {
+  Item,
+  Page,
+  PageOptions,
+  StoredItem,
+  TableDefinition,
+  TableStore,
+  WriteOptions,
+} from '../../ports/table-store.js';
+import { decodeCursor, encodeCursor, pageSize } from './paging.js';
+import type { Transactor, TxContext } from './transactor.js';
 
 interface ItemRow {
   pk: string;
@@ -48,7 +49,10 @@ export class SqliteTableStore implements TableStore {
   private readonly hooks = new Map<string, ItemHook[]>();
   private readonly stmts;
 
-  constructor(private readonly tx: Transactor, definitions: readonly TableDefinition[]) {
+  constructor(
+    private readonly tx: Transactor,
+    definitions: readonly TableDefinition[],
+  ) {
     for (const d of definitions) this.defs.set(d.name, d);
     const db = tx.db;
     this.stmts = {
@@ -123,7 +127,12 @@ export class SqliteTableStore implements TableStore {
     return tombstone;
   }
 
-  async query<T extends Item = Item>(table: string, index: string, value: string, options: PageOptions = {}): Promise<Page<T>> {
+  async query<T extends Item = Item>(
+    table: string,
+    index: string,
+    value: string,
+    options: PageOptions = {},
+  ): Promise<Page<T>> {
     const def = this.definition(table);
     if (!def.indexes?.[index]) throw new DomainError('invalid_request', `table "${table}" has no index "${index}"`);
     const limit = pageSize(options.limit);
@@ -187,7 +196,14 @@ export class SqliteTableStore implements TableStore {
   }
 
   private store(table: string, key: string, item: Item | null, version: Version): StoredItem {
-    this.stmts.upsert.run(table, key, item === null ? null : JSON.stringify(item), version.epoch, version.hlc, version.region);
+    this.stmts.upsert.run(
+      table,
+      key,
+      item === null ? null : JSON.stringify(item),
+      version.epoch,
+      version.hlc,
+      version.region,
+    );
     this.stmts.dropIndex.run(table, key);
     const def = this.defs.get(table);
     if (item !== null && def?.indexes) {
@@ -223,11 +239,11 @@ function toStored(table: string, r: ItemRow): StoredItem {
 function checkExpected(current: StoredItem | undefined, expected: Version | null): void {
   const live = current && current.item !== null ? current : undefined;
   if (expected === null) {
-    if (live) throw new DomainError('conflict', `${current!.table}/${current!.key} already exists`, { current: live.version });
+    if (live)
+      throw new DomainError('conflict', `${current!.table}/${current!.key} already exists`, { current: live.version });
     return;
   }
   if (!live || !sameVersion(live.version, expected)) {
     throw new DomainError('conflict', 'the item changed since it was read', { current: live?.version ?? null });
   }
 }
-

@@ -4,8 +4,9 @@
  * starts making it durable (src/adapters/sqlite/durability.ts); `durable()` waits for
  * that before a write is acknowledged. Nested calls join the outer transaction.
  */
-import type { Db } from './database.js';
+
 import type { ChangeLog } from './change-log.js';
+import type { Db } from './database.js';
 import type { Durability } from './durability.js';
 
 export interface TxContext {
@@ -17,7 +18,11 @@ export class Transactor {
   private depth = 0;
   private pending: Array<() => void> = [];
 
-  constructor(readonly db: Db, readonly log: ChangeLog, private readonly durability: Durability) {}
+  constructor(
+    readonly db: Db,
+    readonly log: ChangeLog,
+    private readonly durability: Durability,
+  ) {}
 
   /** Resolves once every transaction committed so far is on disk (group commit). */
   durable(): Promise<void> {

@@ -11,11 +11,20 @@ import { RoutingClient } from './routing-client.js';
 import type { RoutingSnapshot, StateRecord } from './types.js';
 
 function record(state: string, activeRegion: string, epoch: number): StateRecord {
-  return { appId: 'photos', state: state as StateRecord['state'], activeRegion, epoch, changedAt: `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z` };
+  return {
+    appId: 'photos',
+    state: state as StateRecord['state'],
+    activeRegion,
+    epoch,
+    changedAt: `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z`,
+  };
 }
 
 /** A region: `connect(n, res)` decides what the n-th event-stream connection gets. */
-async function region(state: () => StateRecord, connect: (n: number, res: ServerResponse) => void): Promise<{ url: string; server: Server; connections: () => number }> {
+async function region(
+  state: () => StateRecord,
+  connect: (n: number, res: ServerResponse) => void,
+): Promise<{ url: string; server: Server; connections: () => number }> {
   let n = 0;
   const server = createServer((req, res) => {
     res.setHeader('access-control-allow-origin', '*');
@@ -37,10 +46,17 @@ function sse(res: ServerResponse, rec: StateRecord): void {
   res.write(`retry: 60000\n\nid: ${rec.epoch}\nevent: state\ndata: ${JSON.stringify(rec)}\n\n`);
 }
 
-function until(client: RoutingClient, test: (s: RoutingSnapshot) => boolean, timeoutMs = 5000): Promise<RoutingSnapshot> {
+function until(
+  client: RoutingClient,
+  test: (s: RoutingSnapshot) => boolean,
+  timeoutMs = 5000,
+): Promise<RoutingSnapshot> {
   return new Promise((resolve, reject) => {
     if (test(client.snapshot)) return resolve(client.snapshot);
-    const timer = setTimeout(() => reject(new Error(`timed out; last snapshot ${JSON.stringify(client.snapshot.record)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out; last snapshot ${JSON.stringify(client.snapshot.record)}`)),
+      timeoutMs,
+    );
     const stop = client.subscribe((s) => {
       if (!test(s)) return;
       clearTimeout(timer);

@@ -57,7 +57,8 @@ export class RegionStream {
     try {
       source = new this.opts.EventSource(this.opts.url);
     } catch {
-      return this.scheduleReconnect(); // an invalid URL: keep the backoff, never a tight loop
+      this.scheduleReconnect(); // an invalid URL: keep the backoff, never a tight loop
+      return;
     }
     this.source = source;
     const live = () => this.source === source && !this.closed;

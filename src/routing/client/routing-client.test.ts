@@ -15,7 +15,12 @@ const config: AppConfig = {
   ],
 };
 
-function record(state: string, activeRegion: string, epoch: number, changedAt = `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z`) {
+function record(
+  state: string,
+  activeRegion: string,
+  epoch: number,
+  changedAt = `2026-11-27T10:00:${String(epoch).padStart(2, '0')}.000Z`,
+) {
   return { appId: 'photos', state, activeRegion, epoch, changedAt };
 }
 
@@ -28,14 +33,17 @@ function fakeFetch(handler: Handler) {
     const out = await handler(input, init);
     if (out === 'down') throw new TypeError('fetch failed');
     if (out === 'hang') {
-      return new Promise<Response>((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+      return new Promise<Response>((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(init.signal!.reason)),
+      );
     }
     return out;
   }) as unknown as typeof globalThis.fetch;
   return { fetch, calls };
 }
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('RoutingClient', () => {
   it('keeps the record with the highest epoch, whichever region reports it', async () => {
@@ -81,7 +89,9 @@ describe('RoutingClient', () => {
   });
 
   it('loads /config.json when no configuration is given', async () => {
-    const { fetch, calls } = fakeFetch((url) => (url === '/config.json' ? json(config) : json(record('active', 'us-east-1', 1))));
+    const { fetch, calls } = fakeFetch((url) =>
+      url === '/config.json' ? json(config) : json(record('active', 'us-east-1', 1)),
+    );
     const client = new RoutingClient({ fetch, EventSource: null });
     const snapshot = await client.start();
     expect(calls[0]).toBe('GET /config.json');
@@ -98,7 +108,17 @@ describe('RoutingClient', () => {
       }
       if (url === 'http://us.test/comments/p1') {
         moved = true;
-        return json({ error: { code: 'not_active_region', message: 'not the writer', activeRegion: 'ap-northeast-1', activeUrl: 'http://ap.test' } }, 421);
+        return json(
+          {
+            error: {
+              code: 'not_active_region',
+              message: 'not the writer',
+              activeRegion: 'ap-northeast-1',
+              activeUrl: 'http://ap.test',
+            },
+          },
+          421,
+        );
       }
       if (url === 'http://ap.test/comments/p1') return json({ commentId: 'c1' }, 201);
       return json({ error: { code: 'not_found' } }, 404);
@@ -109,7 +129,10 @@ describe('RoutingClient', () => {
     client.subscribe((s) => s.record && seen.push(s.record.epoch));
     const res = await client.request('/comments/p1', { method: 'POST', body: JSON.stringify({ message: 'hi' }) });
     expect(res.status).toBe(201);
-    expect(calls.filter((c) => c.startsWith('POST'))).toEqual(['POST http://us.test/comments/p1', 'POST http://ap.test/comments/p1']);
+    expect(calls.filter((c) => c.startsWith('POST'))).toEqual([
+      'POST http://us.test/comments/p1',
+      'POST http://ap.test/comments/p1',
+    ]);
     expect(client.record?.epoch).toBe(5);
     expect(seen).toContain(5);
     client.close();
@@ -126,7 +149,10 @@ describe('RoutingClient', () => {
     await client.start();
     usDown = true;
     expect((await client.request('/photos')).status).toBe(200);
-    expect(calls.filter((c) => !c.includes('/state/'))).toEqual(['GET http://us.test/photos', 'GET http://ap.test/photos']);
+    expect(calls.filter((c) => !c.includes('/state/'))).toEqual([
+      'GET http://us.test/photos',
+      'GET http://ap.test/photos',
+    ]);
     await expect(client.request('/photos', { method: 'POST', body: 'x' })).rejects.toThrow('fetch failed');
     expect(calls.at(-1)).toBe('POST http://us.test/photos');
     client.close();

@@ -5,8 +5,16 @@
  * a region answers 421 `not_active_region`. Framework-free: any application can use it.
  */
 import { asStateRecord, compareRecords, isNewer } from './records.js';
-import { RegionStream, type BackoffOptions } from './region-stream.js';
-import type { AppConfig, EventSourceConstructor, RegionConfig, RegionView, RoutingListener, RoutingSnapshot, StateRecord } from './types.js';
+import { type BackoffOptions, RegionStream } from './region-stream.js';
+import type {
+  AppConfig,
+  EventSourceConstructor,
+  RegionConfig,
+  RegionView,
+  RoutingListener,
+  RoutingSnapshot,
+  StateRecord,
+} from './types.js';
 
 export interface RoutingClientOptions {
   /** The configuration; when absent it is loaded from `configUrl`. */
@@ -135,12 +143,18 @@ export class RoutingClient {
     let config = this.opts.config;
     if (!config) {
       try {
-        const res = await this.doFetch(this.opts.configUrl ?? '/config.json', { headers: { accept: 'application/json' } });
+        const res = await this.doFetch(this.opts.configUrl ?? '/config.json', {
+          headers: { accept: 'application/json' },
+        });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         config = (await res.json()) as AppConfig;
         if (!config?.appId || !Array.isArray(config.regions)) throw new Error('not an application configuration');
       } catch (err) {
-        this.set({ ...this.current, status: 'error', error: `Could not load the configuration: ${(err as Error).message}` });
+        this.set({
+          ...this.current,
+          status: 'error',
+          error: `Could not load the configuration: ${(err as Error).message}`,
+        });
         return this.current;
       }
     }
@@ -152,7 +166,10 @@ export class RoutingClient {
   }
 
   private openStreams(config: AppConfig): void {
-    const EventSource = this.opts.EventSource === undefined ? (globalThis as { EventSource?: EventSourceConstructor }).EventSource : this.opts.EventSource;
+    const EventSource =
+      this.opts.EventSource === undefined
+        ? (globalThis as { EventSource?: EventSourceConstructor }).EventSource
+        : this.opts.EventSource;
     if (!EventSource) return;
     for (const region of config.regions) {
       const stream = new RegionStream({
@@ -160,7 +177,8 @@ export class RoutingClient {
         EventSource,
         ...this.opts.reconnect,
         onRecord: (record) => this.updateRegion(region.name, { reachable: true }, record),
-        onConnected: (streaming) => this.updateRegion(region.name, streaming ? { streaming, reachable: true } : { streaming }),
+        onConnected: (streaming) =>
+          this.updateRegion(region.name, streaming ? { streaming, reachable: true } : { streaming }),
       });
       this.streams.push(stream);
       stream.start();
@@ -175,7 +193,8 @@ export class RoutingClient {
   private candidates(read: boolean): string[] {
     const writer = this.current.record?.activeRegion;
     const down = new Set(this.current.regions.filter((r) => r.reachable === false && !r.streaming).map((r) => r.name));
-    const rank = (r: RegionConfig) => (read && down.has(r.name) ? 0 : 4) + (r.name === writer ? 2 : r.role === 'primary' ? 1 : 0);
+    const rank = (r: RegionConfig) =>
+      (read && down.has(r.name) ? 0 : 4) + (r.name === writer ? 2 : r.role === 'primary' ? 1 : 0);
     return [...(this.current.config?.regions ?? [])].sort((a, b) => rank(b) - rank(a)).map((r) => r.url);
   }
 
@@ -191,7 +210,8 @@ export class RoutingClient {
       const writer = this.current.config?.regions.find((r) => r.name === record.activeRegion);
       next = { ...next, record, writer };
     }
-    const changed = regions.some((r, i) => !sameView(r, this.current.regions[i])) || next.record !== this.current.record;
+    const changed =
+      regions.some((r, i) => !sameView(r, this.current.regions[i])) || next.record !== this.current.record;
     if (changed) this.set(next);
   }
 

@@ -12,7 +12,12 @@ export class AuthApi {
 
   /** Any region can sign in (users are replicated): a fallback is allowed. */
   signIn(username: string, password: string): Promise<SignInResult> {
-    return this.t.json<SignInResult>('/auth/signin', { method: 'POST', json: { username, password }, auth: false, fallback: true });
+    return this.t.json<SignInResult>('/auth/signin', {
+      method: 'POST',
+      json: { username, password },
+      auth: false,
+      fallback: true,
+    });
   }
 
   me(): Promise<User> {

@@ -10,7 +10,9 @@ export class CommentsApi {
   constructor(private readonly t: Transport) {}
 
   async list(photoId: string, signal?: AbortSignal): Promise<Comment[]> {
-    const body = await this.t.json<{ comments: Comment[] }>(`/comments/${encodeURIComponent(photoId)}`, { ...(signal ? { signal } : {}) });
+    const body = await this.t.json<{ comments: Comment[] }>(`/comments/${encodeURIComponent(photoId)}`, {
+      ...(signal ? { signal } : {}),
+    });
     return body.comments;
   }
 

@@ -7,8 +7,8 @@ import { AuthApi } from './auth';
 import { CommentsApi } from './comments';
 import { OperationsApi } from './operations';
 import { PhotosApi } from './photos';
-import { Transport, type TokenSource } from './transport';
-import { uploadPhoto, type UploadOptions } from './upload';
+import { type TokenSource, Transport } from './transport';
+import { type UploadOptions, uploadPhoto } from './upload';
 
 export interface Api {
   auth: AuthApi;

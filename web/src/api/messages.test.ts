@@ -10,12 +10,16 @@ describe('describeError', () => {
   it('reads a server error body and maps its code to a sentence', () => {
     const err = errorFromBody(503, '{"error":{"code":"fenced","message":"writes are paused"}}', '5');
     expect(err).toMatchObject({ code: 'fenced', status: 503, retryAfter: 5 });
-    expect(describeError(err)).toBe('Writes are paused while the application is fenced. Try again once it is active again.');
+    expect(describeError(err)).toBe(
+      'Writes are paused while the application is fenced. Try again once it is active again.',
+    );
   });
 
   it('words a failed sign-in and a rate limit with its wait', () => {
     expect(describeError(new ApiError('unauthenticated', 'bad', 401), 'signin')).toBe('Wrong username or password.');
-    expect(describeError(new ApiError('rate_limited', 'slow down', 429, {}, 30))).toBe('Too many attempts. Wait 30 seconds and try again.');
+    expect(describeError(new ApiError('rate_limited', 'slow down', 429, {}, 30))).toBe(
+      'Too many attempts. Wait 30 seconds and try again.',
+    );
   });
 
   it('never shows raw JSON or a bare status, even for an unknown answer', () => {

@@ -39,7 +39,8 @@ export function describeError(err: unknown, context?: ErrorContext): string {
     const wait = api?.retryAfter;
     return `Too many attempts. ${wait ? `Wait ${wait} second${wait === 1 ? '' : 's'} and try again.` : 'Wait a moment and try again.'}`;
   }
-  if (code === 'invalid_request') return `That was not accepted: ${withPeriod(message.trim() || 'the request is not valid')}`;
+  if (code === 'invalid_request')
+    return `That was not accepted: ${withPeriod(message.trim() || 'the request is not valid')}`;
   if (code === 'not_drained') {
     const backlog = api?.details.backlog as { entries?: number | null } | undefined;
     const left = typeof backlog?.entries === 'number' ? ` (${backlog.entries} entries behind)` : '';

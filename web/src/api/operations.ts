@@ -15,7 +15,11 @@ export class OperationsApi {
   constructor(private readonly t: Transport) {}
 
   health(region: RegionConfig, signal?: AbortSignal): Promise<{ status: string; region: string }> {
-    return this.t.at(region.url, '/healthz', { auth: false, timeoutMs: POLL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    return this.t.at(region.url, '/healthz', {
+      auth: false,
+      timeoutMs: POLL_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   status(region: RegionConfig, signal?: AbortSignal): Promise<RegionStatus> {
@@ -25,7 +29,11 @@ export class OperationsApi {
   /** The edge's region processes, or undefined when this is not a local deployment (404). */
   async localRegions(signal?: AbortSignal): Promise<LocalRegion[] | undefined> {
     try {
-      const body = await this.t.at<{ regions: LocalRegion[] }>('', '/local/regions', { ...EDGE, timeoutMs: POLL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+      const body = await this.t.at<{ regions: LocalRegion[] }>('', '/local/regions', {
+        ...EDGE,
+        timeoutMs: POLL_TIMEOUT_MS,
+        ...(signal ? { signal } : {}),
+      });
       return body.regions;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;
@@ -44,7 +52,10 @@ export class OperationsApi {
   /** Drill reports, newest first; undefined when this is not a local deployment. */
   async drills(signal?: AbortSignal): Promise<DrillSummary[] | undefined> {
     try {
-      const body = await this.t.at<{ reports: DrillSummary[] }>('', '/local/drills', { ...EDGE, ...(signal ? { signal } : {}) });
+      const body = await this.t.at<{ reports: DrillSummary[] }>('', '/local/drills', {
+        ...EDGE,
+        ...(signal ? { signal } : {}),
+      });
       return [...body.reports].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;

@@ -16,7 +16,11 @@ export class PhotosApi {
     const res = await this.t.send(`/photos?${query}`, { ...(signal ? { signal } : {}) });
     const body = (await res.json()) as { photos: Photo[]; nextCursor: string | null };
     const lag = res.headers.get('x-replica-lag-ms');
-    return { photos: body.photos, nextCursor: body.nextCursor ?? null, replicaLagMs: lag !== null && lag !== '' ? Number(lag) : null };
+    return {
+      photos: body.photos,
+      nextCursor: body.nextCursor ?? null,
+      replicaLagMs: lag !== null && lag !== '' ? Number(lag) : null,
+    };
   }
 
   get(photoId: string, signal?: AbortSignal): Promise<Photo> {
@@ -24,7 +28,9 @@ export class PhotosApi {
   }
 
   async bytes(photoId: string, variant: 'image' | 'thumbnail', signal?: AbortSignal): Promise<Blob> {
-    const res = await this.t.send(`/photos/${encodeURIComponent(photoId)}/${variant}`, { ...(signal ? { signal } : {}) });
+    const res = await this.t.send(`/photos/${encodeURIComponent(photoId)}/${variant}`, {
+      ...(signal ? { signal } : {}),
+    });
     return res.blob();
   }
 

@@ -68,7 +68,9 @@ export class Transport {
     const token = this.tokens.token();
     if (init.auth !== false && token) headers.authorization = `Bearer ${token}`;
     if (init.json !== undefined) headers['content-type'] = 'application/json';
-    const signals = [init.signal, init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
+    const signals = [init.signal, init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => !!s,
+    );
     return {
       method: init.method ?? 'GET',
       headers,

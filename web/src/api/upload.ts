@@ -27,7 +27,8 @@ export async function uploadPhoto(t: Transport, file: File, opts: UploadOptions 
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== 'not_active_region') throw err;
     await t.routing.refresh();
-    const retarget = typeof err.details.activeUrl === 'string' ? err.details.activeUrl.replace(/\/+$/, '') : t.routing.writerUrl;
+    const retarget =
+      typeof err.details.activeUrl === 'string' ? err.details.activeUrl.replace(/\/+$/, '') : t.routing.writerUrl;
     if (!retarget || retarget === first) throw err;
     opts.onProgress?.(0);
     return send(retarget, t, file, opts);

@@ -2,15 +2,15 @@
  * @module The app's root: the live routing state, the session, and which page shows
  * (sign-in, the forced password change, or the signed-in pages).
  */
-import { useEffect, useMemo, type MouseEvent } from 'react';
-import { createApi } from '../api';
+import { type MouseEvent, useEffect, useMemo } from 'react';
 import type { RoutingClient } from '../../../src/routing/client/index.js';
+import { createApi } from '../api';
 import { ChangePasswordPage } from '../auth/ChangePasswordPage';
 import { SignInPage } from '../auth/SignInPage';
 import { Header } from './Header';
 import { Pages } from './Pages';
-import { ServicesContext } from './services';
 import { StateBanner } from './StateBanner';
+import { ServicesContext } from './services';
 import { useHashRoute } from './useHashRoute';
 import { useRouting } from './useRouting';
 import { useSession } from './useSession';
@@ -33,19 +33,26 @@ export function App({ routing }: { routing: RoutingClient }) {
     });
   }, [api, signedIn, updateUser]);
 
-  let page;
+  let page: React.ReactNode;
   if (snapshot.status === 'loading') page = <p className="splash">Connecting to the regions…</p>;
   else if (snapshot.status === 'error') page = <ConfigError message={snapshot.error} />;
   else if (!user) page = <SignInPage onSignedIn={session.signedIn} notice={session.notice} />;
-  else if (user.mustChangePassword) page = <ChangePasswordPage forced user={user} onChanged={session.updateUser} onSignOut={() => session.signOut()} />;
+  else if (user.mustChangePassword)
+    page = <ChangePasswordPage forced user={user} onChanged={session.updateUser} onSignOut={() => session.signOut()} />;
   else page = <Pages user={user} route={route} />;
 
   return (
     <ServicesContext value={services}>
+      {/* biome-ignore lint/a11y/useValidAnchor: a skip link is an anchor to #main that also moves focus */}
       <a className="skip-link" href="#main" onClick={skipToMain}>
         Skip to content
       </a>
-      <Header snapshot={snapshot} route={route} user={user && !user.mustChangePassword ? user : undefined} onSignOut={() => session.signOut()} />
+      <Header
+        snapshot={snapshot}
+        route={route}
+        user={user && !user.mustChangePassword ? user : undefined}
+        onSignOut={() => session.signOut()}
+      />
       <StateBanner snapshot={snapshot} />
       <main id="main" tabIndex={-1}>
         {page}

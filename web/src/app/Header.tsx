@@ -2,8 +2,9 @@
  * @module The header: the region that takes writes and the state, live; the pages;
  * the signed-in user.
  */
-import type { User } from '../api';
+
 import type { RoutingSnapshot } from '../../../src/routing/client/index.js';
+import type { User } from '../api';
 import { StateBadge } from '../ui/StateBadge';
 import type { Route } from './useHashRoute';
 
@@ -22,7 +23,7 @@ export function Header({ snapshot, route, user, onSignOut }: Props) {
       <a className="brand" href="#/">
         mraa photos
       </a>
-      <div className="region-info" aria-label="Current region and state">
+      <section className="region-info" aria-label="Current region and state">
         {record ? (
           <>
             <span className="muted">Region</span>
@@ -31,14 +32,17 @@ export function Header({ snapshot, route, user, onSignOut }: Props) {
             <span className="muted small epoch" title="The state's epoch grows by one on every transition">
               epoch {record.epoch}
             </span>
-            <span className={`live-dot${live ? ' on' : ''}`} title={live ? 'Live updates on' : 'Live updates reconnecting'}>
+            <span
+              className={`live-dot${live ? ' on' : ''}`}
+              title={live ? 'Live updates on' : 'Live updates reconnecting'}
+            >
               <span className="visually-hidden">{live ? 'Live updates on' : 'Live updates reconnecting'}</span>
             </span>
           </>
         ) : (
           <span className="muted">Looking for a region…</span>
         )}
-      </div>
+      </section>
       {user && (
         <>
           <nav aria-label="Pages" className="nav">

@@ -14,7 +14,8 @@ const OperationsPage = lazy(() => import('../operations/OperationsPage'));
 
 export function Pages({ user, route }: { user: User; route: Route }) {
   const gallery = usePhotoPages();
-  if (route.page === 'photo') return <PhotoPage key={route.photoId} photoId={route.photoId} user={user} gallery={gallery} />;
+  if (route.page === 'photo')
+    return <PhotoPage key={route.photoId} photoId={route.photoId} user={user} gallery={gallery} />;
   if (route.page === 'operations') {
     if (user.role !== 'admin') return <p className="card">The operations console is for admins.</p>;
     return (

@@ -28,8 +28,8 @@ function Message({ snapshot }: { snapshot: RoutingSnapshot }) {
   if (record.state === 'fenced') {
     return (
       <div className="banner banner-fenced">
-        <strong>Writes are paused: the application is fenced.</strong> You can still browse photos and comments; uploads and comments
-        resume once it is active again.
+        <strong>Writes are paused: the application is fenced.</strong> You can still browse photos and comments; uploads
+        and comments resume once it is active again.
         {record.reason && <span className="reason"> Reason: {record.reason}</span>}
       </div>
     );

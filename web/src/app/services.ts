@@ -3,8 +3,8 @@
  * down through one React context.
  */
 import { createContext, useContext } from 'react';
-import type { Api } from '../api';
 import type { RoutingClient } from '../../../src/routing/client/index.js';
+import type { Api } from '../api';
 
 export interface Services {
   routing: RoutingClient;

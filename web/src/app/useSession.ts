@@ -3,9 +3,9 @@
  * and password change, ended on sign-out or on any 401 (with a notice saying so).
  */
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { TokenSource } from '../api/transport';
-import { clearSession, loadSession, saveSession, type Session } from '../api/session-store';
 import type { User } from '../api';
+import { clearSession, loadSession, type Session, saveSession } from '../api/session-store';
+import type { TokenSource } from '../api/transport';
 
 export interface SessionState {
   session: Session | undefined;

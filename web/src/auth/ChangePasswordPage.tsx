@@ -2,7 +2,7 @@
  * @module The password change, forced at first sign-in for a user created with a
  * generated password (`mustChangePassword`): nothing else is reachable until it is done.
  */
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { describeError, type User } from '../api';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../api/auth';
 import { useServices } from '../app/services';
@@ -25,7 +25,8 @@ export function ChangePasswordPage({ forced, user, onChanged, onSignOut }: Props
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (next.length < PASSWORD_MIN || next.length > PASSWORD_MAX) return setError(`The new password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`);
+    if (next.length < PASSWORD_MIN || next.length > PASSWORD_MAX)
+      return setError(`The new password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`);
     if (next !== repeat) return setError('The two new passwords are not the same.');
     if (next === current) return setError('Choose a password different from the current one.');
     setBusy(true);
@@ -43,11 +44,19 @@ export function ChangePasswordPage({ forced, user, onChanged, onSignOut }: Props
       <h1 id="password-title">Choose a new password</h1>
       {forced && (
         <p className="notice">
-          Welcome, {user.username}. Your account was created with a temporary password: choose your own before you continue.
+          Welcome, {user.username}. Your account was created with a temporary password: choose your own before you
+          continue.
         </p>
       )}
       <label htmlFor="pw-current">{forced ? 'Temporary password' : 'Current password'}</label>
-      <input id="pw-current" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
+      <input
+        id="pw-current"
+        type="password"
+        autoComplete="current-password"
+        value={current}
+        onChange={(e) => setCurrent(e.target.value)}
+        required
+      />
       <label htmlFor="pw-new">New password</label>
       <input
         id="pw-new"
@@ -64,7 +73,14 @@ export function ChangePasswordPage({ forced, user, onChanged, onSignOut }: Props
         {PASSWORD_MIN} to {PASSWORD_MAX} characters.
       </p>
       <label htmlFor="pw-repeat">Retype to confirm</label>
-      <input id="pw-repeat" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required />
+      <input
+        id="pw-repeat"
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        onChange={(e) => setRepeat(e.target.value)}
+        required
+      />
       <ErrorNote message={error} />
       <div className="actions">
         <button type="submit" disabled={busy}>

@@ -1,7 +1,7 @@
 /**
  * @module The sign-in form: username and password, errors in plain words.
  */
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { describeError } from '../api';
 import type { Session } from '../api/session-store';
 import { useServices } from '../app/services';
@@ -31,7 +31,16 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn(session: Session
       <h1 id="signin-title">Sign in</h1>
       {notice && <p className="notice">{notice}</p>}
       <label htmlFor="signin-username">Username</label>
-      <input id="signin-username" name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+      <input
+        id="signin-username"
+        name="username"
+        autoComplete="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+        required
+        // biome-ignore lint/a11y/noAutofocus: the sign-in page has one task; the username field is where it starts
+        autoFocus
+      />
       <label htmlFor="signin-password">Password</label>
       <input
         id="signin-password"

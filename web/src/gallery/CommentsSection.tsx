@@ -2,8 +2,8 @@
  * @module A photo's comments, oldest first, and the box to add one (disabled, with the
  * reason, while writes are paused).
  */
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import { describeError, isAbort, type Comment } from '../api';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type Comment, describeError, isAbort } from '../api';
 import { COMMENT_MAX } from '../api/comments';
 import { useServices } from '../app/services';
 import { useRouting } from '../app/useRouting';
@@ -76,7 +76,9 @@ export function CommentsSection({ photoId }: { photoId: string }) {
           onChange={(e) => setMessage(e.target.value)}
         />
         <p id={`${boxId}-hint`} className={paused ? 'paused-reason' : 'hint'}>
-          {paused ? `${paused} Comments resume once the application is active again.` : `${message.trim().length} / ${COMMENT_MAX} characters`}
+          {paused
+            ? `${paused} Comments resume once the application is active again.`
+            : `${message.trim().length} / ${COMMENT_MAX} characters`}
         </p>
         <ErrorNote message={postError} />
         <div>

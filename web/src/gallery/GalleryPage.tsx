@@ -15,7 +15,9 @@ export function GalleryPage({ gallery }: { user: User; gallery: PhotoPages }) {
     <div className="stack">
       <div className="section-head">
         <h1>Photos</h1>
-        {gallery.replicaLagMs !== null && <span className="muted small">Served by a replica, {formatMs(gallery.replicaLagMs)} behind</span>}
+        {gallery.replicaLagMs !== null && (
+          <span className="muted small">Served by a replica, {formatMs(gallery.replicaLagMs)} behind</span>
+        )}
         <button type="button" className="secondary" onClick={gallery.reload} disabled={loading}>
           Refresh
         </button>

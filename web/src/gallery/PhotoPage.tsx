@@ -56,7 +56,12 @@ export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: U
       <ErrorNote message={error} />
       <div className="photo-frame">
         {image.url ? (
-          <img src={image.url} alt={photo ? `Photo by ${photo.owner}, ${photo.width} × ${photo.height}` : 'The photo'} width={photo?.width} height={photo?.height} />
+          <img
+            src={image.url}
+            alt={photo ? `Photo by ${photo.owner}, ${photo.width} × ${photo.height}` : 'The photo'}
+            width={photo?.width}
+            height={photo?.height}
+          />
         ) : (
           <p className="muted">{image.error ?? 'Loading the image…'}</p>
         )}
@@ -76,7 +81,13 @@ export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: U
       {canDelete && (
         <div className="stack">
           <div>
-            <button type="button" className="danger" disabled={!!paused} onClick={() => setConfirming(true)} aria-describedby={paused ? 'delete-paused' : undefined}>
+            <button
+              type="button"
+              className="danger"
+              disabled={!!paused}
+              onClick={() => setConfirming(true)}
+              aria-describedby={paused ? 'delete-paused' : undefined}
+            >
               Delete photo
             </button>
           </div>
@@ -89,7 +100,13 @@ export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: U
         </div>
       )}
       {confirming && (
-        <ConfirmDialog title="Delete this photo?" confirmLabel="Delete" danger onConfirm={remove} onCancel={() => setConfirming(false)}>
+        <ConfirmDialog
+          title="Delete this photo?"
+          confirmLabel="Delete"
+          danger
+          onConfirm={remove}
+          onCancel={() => setConfirming(false)}
+        >
           <p>The photo and its place in the gallery are removed in every region. This cannot be undone.</p>
         </ConfirmDialog>
       )}

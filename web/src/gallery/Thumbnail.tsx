@@ -4,8 +4,8 @@
  */
 import { useRef } from 'react';
 import type { Photo } from '../api';
-import { hrefFor } from '../app/useHashRoute';
 import { useServices } from '../app/services';
+import { hrefFor } from '../app/useHashRoute';
 import { formatDateTime } from '../ui/format';
 import { useBlobUrl } from '../ui/useBlobUrl';
 import { useVisible } from '../ui/useVisible';
@@ -14,7 +14,9 @@ export function Thumbnail({ photo }: { photo: Photo }) {
   const { api } = useServices();
   const ref = useRef<HTMLAnchorElement>(null);
   const visible = useVisible(ref);
-  const { url, error } = useBlobUrl(visible ? photo.photoId : undefined, (signal) => api.photos.bytes(photo.photoId, 'thumbnail', signal));
+  const { url, error } = useBlobUrl(visible ? photo.photoId : undefined, (signal) =>
+    api.photos.bytes(photo.photoId, 'thumbnail', signal),
+  );
   const label = `Photo by ${photo.owner}, ${formatDateTime(photo.createdAt)}`;
   return (
     <li className="tile">

@@ -2,7 +2,7 @@
  * @module Upload by file picker or drag-and-drop, with a progress bar per file;
  * disabled, with the reason shown, while writes are paused.
  */
-import { useId, useState, type DragEvent } from 'react';
+import { type DragEvent, useId, useState } from 'react';
 import type { Photo } from '../api';
 import { UPLOAD_TYPES } from '../api/upload';
 import { useServices } from '../app/services';
@@ -76,7 +76,15 @@ export function UploadPanel({ onUploaded }: { onUploaded(photo: Photo): void }) 
                   {Math.round(it.progress * 100)}%
                 </progress>
               )}
-              <span className="small muted">{it.status === 'done' ? 'Uploaded' : it.status === 'waiting' ? 'Waiting' : it.status === 'uploading' ? `${Math.round(it.progress * 100)}%` : ''}</span>
+              <span className="small muted">
+                {it.status === 'done'
+                  ? 'Uploaded'
+                  : it.status === 'waiting'
+                    ? 'Waiting'
+                    : it.status === 'uploading'
+                      ? `${Math.round(it.progress * 100)}%`
+                      : ''}
+              </span>
             </li>
           ))}
         </ul>

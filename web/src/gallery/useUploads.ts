@@ -33,8 +33,10 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
     return () => ac.abort();
   }, []);
 
-  const patch = (id: number, p: Partial<UploadItem>) => setItems((old) => old.map((it) => (it.id === id ? { ...it, ...p } : it)));
+  const patch = (id: number, p: Partial<UploadItem>) =>
+    setItems((old) => old.map((it) => (it.id === id ? { ...it, ...p } : it)));
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: patch only calls the stable setItems
   const pump = useCallback(async () => {
     if (running.current) return;
     running.current = true;
@@ -43,7 +45,10 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
         const { id, file } = job;
         patch(id, { status: 'uploading' });
         try {
-          const photo = await api.upload(file, { signal: abort.current.signal, onProgress: (progress) => patch(id, { progress }) });
+          const photo = await api.upload(file, {
+            signal: abort.current.signal,
+            onProgress: (progress) => patch(id, { progress }),
+          });
           patch(id, { status: 'done', progress: 1 });
           uploaded.current(photo);
         } catch (err) {
@@ -59,14 +64,20 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
   const add = useCallback(
     (files: File[]) => {
       const jobs = files.map((file) => ({ id: nextId.current++, file }));
-      setItems((old) => [...old.filter((it) => it.status === 'uploading' || it.status === 'waiting'), ...jobs.map((j) => ({ id: j.id, name: j.file.name, progress: 0, status: 'waiting' as const }))]);
+      setItems((old) => [
+        ...old.filter((it) => it.status === 'uploading' || it.status === 'waiting'),
+        ...jobs.map((j) => ({ id: j.id, name: j.file.name, progress: 0, status: 'waiting' as const })),
+      ]);
       queue.current.push(...jobs);
       void pump();
     },
     [pump],
   );
 
-  const clearFinished = useCallback(() => setItems((old) => old.filter((it) => it.status === 'uploading' || it.status === 'waiting')), []);
+  const clearFinished = useCallback(
+    () => setItems((old) => old.filter((it) => it.status === 'uploading' || it.status === 'waiting')),
+    [],
+  );
 
   return { items, add, clearFinished, busy: items.some((it) => it.status === 'uploading' || it.status === 'waiting') };
 }

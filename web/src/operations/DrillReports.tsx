@@ -3,7 +3,7 @@
  * and one report's details (writes, errors, timeline).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { describeError, type DrillReport, type DrillSummary } from '../api';
+import { type DrillReport, type DrillSummary, describeError } from '../api';
 import { useServices } from '../app/services';
 import { ErrorNote } from '../ui/ErrorNote';
 import { formatCount, formatDateTime, formatMs } from '../ui/format';
@@ -36,7 +36,10 @@ export function DrillReports() {
     }
   }
 
-  if (reports === null) return <p className="muted">Drill reports are kept by a local deployment (mraa up); this deployment has none to show.</p>;
+  if (reports === null)
+    return (
+      <p className="muted">Drill reports are kept by a local deployment (mraa up); this deployment has none to show.</p>
+    );
   return (
     <div className="stack">
       <ErrorNote message={error} />
@@ -57,7 +60,12 @@ export function DrillReports() {
               <span className="small">
                 RPO {formatCount(r.rpo)} writes · RTO {formatMs(r.rtoMs)}
               </span>
-              <button type="button" className="link" onClick={() => void show(r.id)} aria-label={`Details of the ${r.kind} drill of ${formatDateTime(r.startedAt)}`}>
+              <button
+                type="button"
+                className="link"
+                onClick={() => void show(r.id)}
+                aria-label={`Details of the ${r.kind} drill of ${formatDateTime(r.startedAt)}`}
+              >
                 Details
               </button>
             </li>
@@ -75,7 +83,8 @@ function DrillDetails({ report }: { report: DrillReport }) {
   return (
     <section className="card drill-details" aria-labelledby="drill-title">
       <h3 id="drill-title">
-        {report.kind === 'graceful' ? 'Graceful' : 'Ungraceful'} drill of {formatDateTime(report.startedAt)}: {report.ok ? 'passed' : 'failed'}
+        {report.kind === 'graceful' ? 'Graceful' : 'Ungraceful'} drill of {formatDateTime(report.startedAt)}:{' '}
+        {report.ok ? 'passed' : 'failed'}
       </h3>
       <dl className="facts">
         <dt>RPO</dt>
@@ -84,7 +93,8 @@ function DrillDetails({ report }: { report: DrillReport }) {
         <dd>{formatMs(report.rtoMs)} without writes</dd>
         <dt>Writes</dt>
         <dd>
-          {formatCount(w.attempted)} attempted, {formatCount(w.acknowledged)} acknowledged, {formatCount(w.lost)} lost, {formatCount(w.duplicated)} duplicated
+          {formatCount(w.attempted)} attempted, {formatCount(w.acknowledged)} acknowledged, {formatCount(w.lost)} lost,{' '}
+          {formatCount(w.duplicated)} duplicated
         </dd>
         <dt>Errors</dt>
         <dd>{report.errors.length ? report.errors.map((e) => `${e.code} × ${e.count}`).join(', ') : 'none'}</dd>

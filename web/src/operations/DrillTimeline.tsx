@@ -17,11 +17,21 @@ export function DrillTimeline({ timeline }: { timeline: DrillReport['timeline'] 
   }));
   return (
     <figure className="chart">
-      <BarChart data={rows} layout="vertical" responsive style={{ width: '100%', height: 40 + rows.length * 32 }} margin={{ top: 4, right: 12, bottom: 4, left: 4 }}>
+      <BarChart
+        data={rows}
+        layout="vertical"
+        responsive
+        style={{ width: '100%', height: 40 + rows.length * 32 }}
+        margin={{ top: 4, right: 12, bottom: 4, left: 4 }}
+      >
         <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#d0d7de" />
         <XAxis type="number" tickFormatter={(v: number) => formatMs(v)} fontSize={12} />
         <YAxis type="category" dataKey="key" width={120} fontSize={12} />
-        <Tooltip formatter={(v, name) => (name === 'offset' ? [formatMs(Number(v)), 'starts after'] : [formatMs(Number(v)), 'lasted'])} />
+        <Tooltip
+          formatter={(v, name) =>
+            name === 'offset' ? [formatMs(Number(v)), 'starts after'] : [formatMs(Number(v)), 'lasted']
+          }
+        />
         <Bar dataKey="offset" stackId="t" fill="transparent" isAnimationActive={false} />
         <Bar dataKey="duration" stackId="t" fill="#0969da" isAnimationActive={false} />
       </BarChart>

@@ -16,14 +16,39 @@ export function LagChart({ history }: { history: LagPoint[] }) {
   const latest = history.at(-1);
   return (
     <figure className="chart">
-      <LineChart data={history} responsive style={{ width: '100%', height: 240 }} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+      <LineChart
+        data={history}
+        responsive
+        style={{ width: '100%', height: 240 }}
+        margin={{ top: 8, right: 12, bottom: 0, left: 0 }}
+      >
         <CartesianGrid strokeDasharray="3 3" stroke="#d0d7de" />
-        <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={(t: number) => formatTime(t)} minTickGap={40} fontSize={12} />
+        <XAxis
+          dataKey="t"
+          type="number"
+          scale="time"
+          domain={['dataMin', 'dataMax']}
+          tickFormatter={(t: number) => formatTime(t)}
+          minTickGap={40}
+          fontSize={12}
+        />
         <YAxis tickFormatter={(v: number) => formatMs(v)} width={64} fontSize={12} allowDecimals={false} />
-        <Tooltip labelFormatter={(t) => formatTime(Number(t))} formatter={(v) => formatMs(typeof v === 'number' ? v : null)} />
+        <Tooltip
+          labelFormatter={(t) => formatTime(Number(t))}
+          formatter={(v) => formatMs(typeof v === 'number' ? v : null)}
+        />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         {series.map((key, i) => (
-          <Line key={key} dataKey={key} name={key} stroke={COLOURS[i % COLOURS.length]} dot={false} isAnimationActive={false} connectNulls={false} strokeWidth={2} />
+          <Line
+            key={key}
+            dataKey={key}
+            name={key}
+            stroke={COLOURS[i % COLOURS.length]}
+            dot={false}
+            isAnimationActive={false}
+            connectNulls={false}
+            strokeWidth={2}
+          />
         ))}
       </LineChart>
       <figcaption className="small muted">

@@ -36,7 +36,9 @@ export default function OperationsPage() {
     try {
       await (action === 'stop' ? api.operations.stopRegion(name) : api.operations.startRegion(name));
     } catch (err) {
-      setProcessError(`${action === 'stop' ? 'Stopping' : 'Starting'} ${name} failed: ${describeError(err, 'operation')}`);
+      setProcessError(
+        `${action === 'stop' ? 'Stopping' : 'Starting'} ${name} failed: ${describeError(err, 'operation')}`,
+      );
     } finally {
       setProcessBusy(undefined);
       polling.pollNow();
@@ -69,15 +71,30 @@ export default function OperationsPage() {
       </section>
       <section aria-labelledby="ops-plans" className="card">
         <h2 id="ops-plans">State</h2>
-        <PlanControls record={snapshot.record} regions={regions} run={planner.run} busy={planner.busy} onRun={(req) => void planner.start(req)} />
+        <PlanControls
+          record={snapshot.record}
+          regions={regions}
+          run={planner.run}
+          busy={planner.busy}
+          onRun={(req) => void planner.start(req)}
+        />
       </section>
       <section aria-labelledby="ops-drills" className="card">
         <h2 id="ops-drills">Drill reports</h2>
         <DrillReports />
       </section>
       {stopping && (
-        <ConfirmDialog title={`Stop ${stopping}?`} confirmLabel="Stop" danger onConfirm={() => void control(stopping, 'stop')} onCancel={() => setStopping(undefined)}>
-          <p>This kills the region’s process, as an outage would. It is not restarted by itself: use Start to bring it back.</p>
+        <ConfirmDialog
+          title={`Stop ${stopping}?`}
+          confirmLabel="Stop"
+          danger
+          onConfirm={() => void control(stopping, 'stop')}
+          onCancel={() => setStopping(undefined)}
+        >
+          <p>
+            This kills the region’s process, as an outage would. It is not restarted by itself: use Start to bring it
+            back.
+          </p>
         </ConfirmDialog>
       )}
     </div>

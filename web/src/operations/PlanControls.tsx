@@ -49,7 +49,11 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
     if (!asking) return;
     const kind = asking;
     setAsking(undefined);
-    onRun({ kind, ...(reason.trim() ? { reason: reason.trim() } : {}), ...(kind === 'failover' ? { to: target, force } : {}) });
+    onRun({
+      kind,
+      ...(reason.trim() ? { reason: reason.trim() } : {}),
+      ...(kind === 'failover' ? { to: target, force } : {}),
+    });
   }
 
   return (
@@ -57,7 +61,13 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
       <div className="plan-buttons">
         {(Object.keys(PLAN_TITLE) as PlanKind[]).map((kind) => (
           <div key={kind} className="plan-button">
-            <button type="button" className={kind === 'fence' ? 'warning' : undefined} disabled={busy || !enabled[kind]} onClick={() => ask(kind)} aria-describedby={`help-${kind}`}>
+            <button
+              type="button"
+              className={kind === 'fence' ? 'warning' : undefined}
+              disabled={busy || !enabled[kind]}
+              onClick={() => ask(kind)}
+              aria-describedby={`help-${kind}`}
+            >
               {PLAN_TITLE[kind]}
             </button>
             <span id={`help-${kind}`} className="small muted">
@@ -68,7 +78,13 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
       </div>
       {run && <PlanProgress run={run} />}
       {asking && (
-        <ConfirmDialog title={`${PLAN_TITLE[asking]}?`} confirmLabel={PLAN_TITLE[asking]} danger={asking !== 'activate'} onConfirm={confirm} onCancel={() => setAsking(undefined)}>
+        <ConfirmDialog
+          title={`${PLAN_TITLE[asking]}?`}
+          confirmLabel={PLAN_TITLE[asking]}
+          danger={asking !== 'activate'}
+          onConfirm={confirm}
+          onCancel={() => setAsking(undefined)}
+        >
           <p>{explain(asking, writer, asking === 'failover' ? target : primary)}</p>
           {asking === 'failover' && secondaries.length > 1 && (
             <>
@@ -85,7 +101,8 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
           {asking === 'failover' && (
             <label className="checkbox">
               <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
-              Force: {writer} is unreachable. Switch now without waiting for the drain; writes it had not shipped may be lost.
+              Force: {writer} is unreachable. Switch now without waiting for the drain; writes it had not shipped may be
+              lost.
             </label>
           )}
           <label htmlFor="plan-reason">Reason (optional, kept in the record)</label>

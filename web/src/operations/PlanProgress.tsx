@@ -32,9 +32,20 @@ export function PlanProgress({ run }: { run: PlanRunState }) {
   );
 }
 
-function StepLine({ name, step, finished, now }: { name: PlanStepName; step: PlanStep | undefined; finished: boolean; now: number }) {
+function StepLine({
+  name,
+  step,
+  finished,
+  now,
+}: {
+  name: PlanStepName;
+  step: PlanStep | undefined;
+  finished: boolean;
+  now: number;
+}) {
   const status = step?.status ?? (finished ? 'skipped' : 'pending');
-  const elapsed = step?.durationMs ?? (step?.status === 'running' ? Math.max(0, now - Date.parse(step.startedAt)) : undefined);
+  const elapsed =
+    step?.durationMs ?? (step?.status === 'running' ? Math.max(0, now - Date.parse(step.startedAt)) : undefined);
   return (
     <li className={`step step-${status}`}>
       <span className="step-name">{TITLE[name]}</span>
@@ -49,7 +60,9 @@ function StepLine({ name, step, finished, now }: { name: PlanStepName; step: Pla
 }
 
 function statusWord(status: string): string {
-  return { running: 'running…', done: 'done', failed: 'failed', pending: 'waiting', skipped: 'skipped' }[status] ?? status;
+  return (
+    { running: 'running…', done: 'done', failed: 'failed', pending: 'waiting', skipped: 'skipped' }[status] ?? status
+  );
 }
 
 /** The current time, ticking every 200 ms while `active`. */

@@ -3,8 +3,9 @@
  * peer still has to receive and how far behind it is; on a local deployment, its
  * process with Stop and Start.
  */
-import type { LocalRegion, RegionStatus } from '../api';
+
 import type { RegionView } from '../../../src/routing/client/index.js';
+import type { LocalRegion, RegionStatus } from '../api';
 import { formatBytes, formatCount, formatMs, formatTime } from '../ui/format';
 import { StateBadge } from '../ui/StateBadge';
 import type { RegionPoll } from './useRegionPolling';
@@ -32,7 +33,9 @@ export function RegionCard({ region, poll, local, busy, onStop, onStart }: Props
       <dl className="facts">
         <dt>Health</dt>
         <dd>
-          <span className={`health health-${health}`}>{health === 'up' ? 'Up' : health === 'down' ? 'Down' : 'Checking…'}</span>
+          <span className={`health health-${health}`}>
+            {health === 'up' ? 'Up' : health === 'down' ? 'Down' : 'Checking…'}
+          </span>
           {poll?.checkedAt && <span className="muted small"> at {formatTime(poll.checkedAt)}</span>}
         </dd>
         <dt>State</dt>
@@ -70,21 +73,35 @@ function Replication({ status }: { status: RegionStatus }) {
       {status.peers.map((p) => (
         <p key={`peer-${p.name}`} className="small">
           <strong>→ {p.name}</strong>{' '}
-          <span className={p.connected ? 'ok-text' : 'error-text'}>{p.connected ? 'connected' : 'not connected'}</span>; backlog{' '}
-          {formatCount(p.backlog.entries)} entries ({formatBytes(p.backlog.bytes)}); lag {formatMs(p.lagMs)}
+          <span className={p.connected ? 'ok-text' : 'error-text'}>{p.connected ? 'connected' : 'not connected'}</span>
+          {'; '}
+          backlog {formatCount(p.backlog.entries)} entries ({formatBytes(p.backlog.bytes)}); lag {formatMs(p.lagMs)}
           {p.lastError && <span className="error-text"> (last error: {p.lastError})</span>}
         </p>
       ))}
       {status.origins.map((o) => (
         <p key={`origin-${o.name}`} className="small">
-          <strong>← {o.name}</strong> applied {formatCount(o.appliedSeq)} of {formatCount(o.originHead)}; lag {formatMs(o.lagMs)}
+          <strong>← {o.name}</strong> applied {formatCount(o.appliedSeq)} of {formatCount(o.originHead)}; lag{' '}
+          {formatMs(o.lagMs)}
         </p>
       ))}
     </div>
   );
 }
 
-function Process({ name, local, busy, onStop, onStart }: { name: string; local: LocalRegion; busy: boolean; onStop(): void; onStart(): void }) {
+function Process({
+  name,
+  local,
+  busy,
+  onStop,
+  onStart,
+}: {
+  name: string;
+  local: LocalRegion;
+  busy: boolean;
+  onStop(): void;
+  onStart(): void;
+}) {
   const exit = local.exit;
   return (
     <div className="process">

@@ -3,7 +3,15 @@
  * the console and keeps its progress as React state.
  */
 import { useCallback, useRef, useState } from 'react';
-import { activate, failback, failover, fence, type PlanResult, type PlanStep, type PlanStepName } from '../../../src/orchestration/plan.js';
+import {
+  activate,
+  failback,
+  failover,
+  fence,
+  type PlanResult,
+  type PlanStep,
+  type PlanStepName,
+} from '../../../src/orchestration/plan.js';
 import { describeError } from '../api';
 import { useServices } from '../app/services';
 
@@ -26,7 +34,12 @@ export interface PlanRunState {
   error?: string;
 }
 
-export const PLAN_TITLE: Record<PlanKind, string> = { fence: 'Fence', failover: 'Fail over', failback: 'Fail back', activate: 'Activate' };
+export const PLAN_TITLE: Record<PlanKind, string> = {
+  fence: 'Fence',
+  failover: 'Fail over',
+  failback: 'Fail back',
+  activate: 'Activate',
+};
 
 function expectedSteps(req: PlanRequest): PlanStepName[] {
   if (req.kind === 'fence') return ['fence'];
@@ -47,7 +60,12 @@ export function usePlanRunner(onFinished: () => void) {
       running.current = true;
       const title = `${PLAN_TITLE[req.kind]}${req.to ? ` to ${req.to}` : ''}${req.force ? ' (forced)' : ''}`;
       setRun({ title, status: 'running', expected: expectedSteps(req), steps: {} });
-      const env = { appId: config.appId, regions: config.regions, token, fetch: (input: RequestInfo | URL, init?: RequestInit) => window.fetch(input, init) };
+      const env = {
+        appId: config.appId,
+        regions: config.regions,
+        token,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => window.fetch(input, init),
+      };
       const opts = {
         ...(req.reason ? { reason: req.reason } : {}),
         onProgress: (step: PlanStep) => setRun((old) => old && { ...old, steps: { ...old.steps, [step.step]: step } }),
@@ -60,7 +78,11 @@ export function usePlanRunner(onFinished: () => void) {
               ? await activate(env, opts)
               : req.kind === 'failback'
                 ? await failback(env, opts)
-                : await failover(env, { ...opts, ...(req.to ? { to: req.to } : {}), ...(req.force ? { force: true } : {}) });
+                : await failover(env, {
+                    ...opts,
+                    ...(req.to ? { to: req.to } : {}),
+                    ...(req.force ? { force: true } : {}),
+                  });
         const r = result.record;
         const summary =
           result.timeline.length === 0

@@ -4,9 +4,9 @@
  * replication lag per peer for the chart.
  */
 import { useEffect, useState } from 'react';
+import type { RegionConfig } from '../../../src/routing/client/index.js';
 import { describeError, type LocalRegion, type RegionStatus } from '../api';
 import { useServices } from '../app/services';
-import type { RegionConfig } from '../../../src/routing/client/index.js';
 
 export const POLL_MS = 1500;
 export const HISTORY_MS = 5 * 60_000;
@@ -37,9 +37,15 @@ export function seriesKey(source: string, peer: string): string {
 
 export function useRegionPolling(regions: readonly RegionConfig[]): Polling {
   const { api } = useServices();
-  const [state, setState] = useState<Omit<Polling, 'pollNow'>>({ regions: {}, history: [], local: undefined, localError: undefined });
+  const [state, setState] = useState<Omit<Polling, 'pollNow'>>({
+    regions: {},
+    history: [],
+    local: undefined,
+    localError: undefined,
+  });
   const [tick, setTick] = useState(0);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: tick is the trigger that polls again now
   useEffect(() => {
     const ac = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,7 +80,8 @@ export function useRegionPolling(regions: readonly RegionConfig[]): Polling {
       if (ac.signal.aborted) return;
       const now = Date.now();
       const point: LagPoint = { t: now };
-      for (const [name, poll] of results) for (const peer of poll.status?.peers ?? []) point[seriesKey(name, peer.name)] = peer.lagMs;
+      for (const [name, poll] of results)
+        for (const peer of poll.status?.peers ?? []) point[seriesKey(name, peer.name)] = peer.lagMs;
       setState((old) => ({
         regions: Object.fromEntries(results),
         history: [...old.history.filter((p) => p.t >= now - HISTORY_MS), point],

@@ -2,7 +2,7 @@
  * @module A modal confirmation (the native <dialog>: focus is trapped, Escape
  * cancels). Mount it to ask; it calls back with the answer.
  */
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 
 interface Props {
   title: string;

@@ -16,6 +16,7 @@ export interface BlobUrl {
  */
 export function useBlobUrl(key: string | undefined, load: (signal: AbortSignal) => Promise<Blob>): BlobUrl {
   const [state, setState] = useState<BlobUrl & { key?: string }>({ url: undefined, error: undefined });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the key names what load fetches; a new closure per render must not reload
   useEffect(() => {
     if (key === undefined) return;
     const ac = new AbortController();

@@ -2,7 +2,7 @@
  * @module Whether an element has come near the viewport (IntersectionObserver), for
  * lazy loading. Once true it stays true.
  */
-import { useEffect, useState, type RefObject } from 'react';
+import { type RefObject, useEffect, useState } from 'react';
 
 export function useVisible(ref: RefObject<Element | null>, rootMargin = '200px'): boolean {
   const [visible, setVisible] = useState(false);
