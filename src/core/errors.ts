@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'not_active_region'
   | 'rate_limited'
   | 'fenced'
+  | 'no_quorum'
   | 'unavailable'
   | 'internal';
 

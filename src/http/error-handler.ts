@@ -22,6 +22,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_active_region: 421,
   rate_limited: 429,
   fenced: 503,
+  no_quorum: 503,
   unavailable: 503,
   internal: 500,
 };
