@@ -12,6 +12,7 @@ import { registerStatusCommand } from './status-command.js';
 import { registerUpCommand } from './up.js';
 import { registerUsersCommand } from './users-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerWitnessCommand } from './witness-command.js';
 
 const program = new Command('mraa')
   .description('multi-region active/passive application platform')
@@ -20,6 +21,7 @@ const program = new Command('mraa')
 
 registerUpCommand(program);
 registerRegionCommand(program);
+registerWitnessCommand(program);
 registerStateCommands(program);
 registerPlanCommands(program);
 registerDrillCommand(program);

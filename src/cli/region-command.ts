@@ -30,21 +30,26 @@ export function registerRegionCommand(program: Command): void {
             );
           },
         });
-        let stopping = false;
-        const stop = async () => {
-          if (stopping) return;
-          stopping = true;
-          await running.close();
-          process.exit(0);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        if (process.env.MRAA_SUPERVISED === '1') {
-          // Started by `mraa up`: stop when the supervisor goes away (its end of stdin closes).
-          process.stdin.on('end', stop);
-          process.stdin.on('close', stop);
-          process.stdin.resume();
-        }
+        stopWithSupervisor(() => running.close());
       }),
     );
+}
+
+/** Stops on SIGINT/SIGTERM, and when started by `mraa up`, when the supervisor goes away. */
+export function stopWithSupervisor(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (process.env.MRAA_SUPERVISED === '1') {
+    // Started by `mraa up`: stop when the supervisor goes away (its end of stdin closes).
+    process.stdin.on('end', stop);
+    process.stdin.on('close', stop);
+    process.stdin.resume();
+  }
 }

@@ -75,8 +75,8 @@ export function registerUpCommand(program: Command): void {
         const file = configPath(g.config);
         let created = false;
         if (!existsSync(file)) {
-          const ports = await choosePorts(3, Number(opts.basePort));
-          writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1) }));
+          const ports = await choosePorts(4, Number(opts.basePort));
+          writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! }));
           created = true;
         }
         const config = loadConfig(file);
@@ -92,12 +92,18 @@ export function registerUpCommand(program: Command): void {
         supervisor.on('exit', (p) => {
           if (stopping) return;
           const how = p.exit?.signal ? `signal ${p.exit.signal}` : `exit code ${p.exit?.code}`;
-          console.log(red(`\n! Region ${p.name} (pid ${p.pid}) died (${how}): a region outage. It is not restarted.`));
+          const witness = config.controlPlane.witnesses.some((w) => w.name === p.name);
+          const what = witness ? 'the witness voter is down' : 'a region outage';
+          console.log(red(`\n! ${p.name} (pid ${p.pid}) died (${how}): ${what}. It is not restarted.`));
+          const again = witness ? `mraa witness --name ${p.name}` : `mraa region --region ${p.name}`;
           console.log(
-            `  Start it again with: mraa region --region ${p.name}${g.config ? ` --config ${g.config}` : ''}   (log: ${here(p.logFile)})`,
+            `  Start it again with: ${again}${g.config ? ` --config ${g.config}` : ''}   (log: ${here(p.logFile)})`,
           );
         });
 
+        // The witness first: with it and one region, a majority of voters is up.
+        const witnesses = config.controlPlane.witnesses;
+        for (const w of witnesses) supervisor.start(w.name);
         for (const r of config.regions) supervisor.start(r.name);
         const loopback = isLoopback(new URL(config.edge.url).hostname);
         const edge = await startEdge({
@@ -110,7 +116,7 @@ export function registerUpCommand(program: Command): void {
                     supervisor,
                     tokens: new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
                     dataRoot: config.dataRoot,
-                    regions: config.regions.map((r) => r.name),
+                    regions: [...config.regions.map((r) => r.name), ...witnesses.map((w) => w.name)],
                     log: (line) => console.log(yellow(`\n${line}`)),
                   }),
               }
@@ -130,15 +136,19 @@ export function registerUpCommand(program: Command): void {
         process.on('SIGTERM', () => void stop('SIGTERM'));
 
         const procs = supervisor.list();
+        const members = [
+          ...config.regions.map((r) => ({ name: r.name, role: r.role as string, url: r.url })),
+          ...witnesses.map((w) => ({ name: w.name, role: 'witness (voter)', url: w.url })),
+        ];
         const ready = await Promise.all(
-          config.regions.map((r) => waitReady(r.url, () => supervisor.list().find((p) => p.name === r.name)!.running)),
+          members.map((m) => waitReady(m.url, () => supervisor.list().find((p) => p.name === m.name)!.running)),
         );
         console.log('');
         console.log(
           table(
             ['PROCESS', 'ROLE', 'URL', 'PID', 'STATUS', 'LOG'],
             [
-              ...config.regions.map((r, i) => [
+              ...members.map((r, i) => [
                 r.name,
                 r.role,
                 r.url,

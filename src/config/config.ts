@@ -22,6 +22,29 @@ const regionSchema = z.object({
   peerUrl: z.url().optional(),
 });
 
+export const DEFAULT_LEASE_MS = 4000;
+export const DEFAULT_MAX_CLOCK_DRIFT = 0.01;
+export const WITNESS_NAME = 'witness';
+
+const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lower-case letters, digits and dashes');
+
+/** DESIGN §3a: who votes on state changes, and the writer lease. */
+const controlPlaneSchema = z
+  .object({
+    /** `voters`: the regions and the witnesses run CASPaxos; `etcd`: an etcd cluster holds the register. */
+    kind: z.enum(['voters', 'etcd']).default('voters'),
+    /** Voters that are not regions (a third site): name and URL of each `mraa witness`. */
+    witnesses: z.array(z.object({ name: nameSchema, url: z.url() })).default([]),
+    /** Regions that do not vote (after a break-glass `mraa voters replace`); every other region votes. */
+    nonVoting: z.array(nameSchema).default([]),
+    etcd: z.object({ endpoints: z.array(z.url()).min(1), prefix: z.string().min(1).default('/mraa') }).optional(),
+    /** The writer lease period, in milliseconds. */
+    leaseMs: z.number().int().min(500).max(60_000).default(DEFAULT_LEASE_MS),
+    /** Bound on how much the rates of two hosts' monotonic clocks may differ (0.01 = 1 %). */
+    maxClockDrift: z.number().min(0).max(0.2).default(DEFAULT_MAX_CLOCK_DRIFT),
+  })
+  .refine((c) => c.kind !== 'etcd' || c.etcd !== undefined, 'kind "etcd" needs etcd.endpoints');
+
 export const configSchema = z
   .object({
     appId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -32,6 +55,7 @@ export const configSchema = z
       tokenKey: z.string().min(32),
       replicationKey: z.string().min(32),
     }),
+    controlPlane: controlPlaneSchema.prefault({}),
     settings: z
       .object({
         maxUploadBytes: z.number().int().positive().default(DEFAULT_MAX_UPLOAD_BYTES),
@@ -44,10 +68,15 @@ export const configSchema = z
       .prefault({}),
   })
   .refine((c) => c.regions.filter((r) => r.role === 'primary').length === 1, 'exactly one region has role "primary"')
-  .refine((c) => new Set(c.regions.map((r) => r.name)).size === c.regions.length, 'region names are unique');
+  .refine((c) => new Set(c.regions.map((r) => r.name)).size === c.regions.length, 'region names are unique')
+  .refine(
+    (c) => !c.controlPlane.witnesses.some((w) => c.regions.some((r) => r.name === w.name)),
+    "a witness has a name of its own, not a region's",
+  );
 
 export type Config = z.infer<typeof configSchema>;
 export type RegionConfig = Config['regions'][number];
+export type ControlPlaneConfig = Config['controlPlane'];
 
 export interface LoadedConfig extends Config {
   /** Absolute path of the file it came from. */
@@ -62,7 +91,7 @@ export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function defaultConfig(ports: { edge: number; regions: number[] }): Config {
+export function defaultConfig(ports: { edge: number; regions: number[]; witness: number }): Config {
   return {
     appId: DEFAULT_APP_ID,
     regions: DEFAULT_REGIONS.map((name, i) => ({
@@ -72,6 +101,13 @@ export function defaultConfig(ports: { edge: number; regions: number[] }): Confi
     })),
     edge: { url: `http://127.0.0.1:${ports.edge}` },
     dataDir: 'data',
+    controlPlane: {
+      kind: 'voters',
+      witnesses: [{ name: WITNESS_NAME, url: `http://127.0.0.1:${ports.witness}` }],
+      nonVoting: [],
+      leaseMs: DEFAULT_LEASE_MS,
+      maxClockDrift: DEFAULT_MAX_CLOCK_DRIFT,
+    },
     secrets: { tokenKey: generateSecret(), replicationKey: generateSecret() },
     settings: { maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES, tokenTtlSeconds: 12 * 3600 },
   };
@@ -126,4 +162,18 @@ export function primaryRegion(config: Config): RegionConfig {
 /** The address other regions use to reach `region`. */
 export function peerUrl(region: RegionConfig): string {
   return region.peerUrl ?? region.url;
+}
+
+export interface VoterAddress {
+  name: string;
+  url: string;
+}
+
+/** The embedded control plane's voters: every voting region (at its peer URL), then the witnesses. */
+export function voterAddresses(config: Config): VoterAddress[] {
+  const cp = config.controlPlane;
+  return [
+    ...config.regions.filter((r) => !cp.nonVoting.includes(r.name)).map((r) => ({ name: r.name, url: peerUrl(r) })),
+    ...cp.witnesses,
+  ];
 }

@@ -1,7 +1,7 @@
 /**
- * @module The local supervisor behind `mraa up`: one OS process per region, each
- * logging to its own file. A region that dies is reported, never restarted: a dead
- * region is a region outage, to be seen as such.
+ * @module The local supervisor behind `mraa up`: one OS process per region and per
+ * witness, each logging to its own file. A process that dies is reported, never
+ * restarted: a dead region is a region outage, to be seen as such.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -41,7 +41,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     mkdirSync(this.logDir, { recursive: true });
     const logFile = join(this.logDir, `${region}.log`);
     const fd = openSync(logFile, 'a', 0o600);
-    const proc = spawn(process.execPath, [CLI_ENTRY, 'region', '--region', region, '--config', this.config.file], {
+    const isWitness = this.config.controlPlane.witnesses.some((w) => w.name === region);
+    const command = isWitness ? ['witness', '--name', region] : ['region', '--region', region];
+    const proc = spawn(process.execPath, [CLI_ENTRY, ...command, '--config', this.config.file], {
       stdio: ['pipe', fd, fd],
       env: { ...process.env, ...this.env, MRAA_SUPERVISED: '1' },
     });
@@ -86,7 +88,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   list(): RegionProcess[] {
-    return this.config.regions.map(
+    return [...this.config.regions, ...this.config.controlPlane.witnesses].map(
       (r) =>
         this.children.get(r.name)?.info ?? {
           name: r.name,

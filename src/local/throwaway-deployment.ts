@@ -51,8 +51,8 @@ export interface ThrowawayDeployment {
 
 export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<ThrowawayDeployment> {
   const dir = await mkdtemp(join(tmpdir(), `mraa-${opts.label}-`));
-  const ports = await choosePorts(3, 0);
-  const base = defaultConfig({ edge: ports[0]!, regions: ports.slice(1) });
+  const ports = await choosePorts(4, 0);
+  const base = defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! });
   const config = opts.configure ? await opts.configure(base, ports) : base;
   writeConfig(join(dir, 'mraa.config.json'), config);
 

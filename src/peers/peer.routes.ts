@@ -1,13 +1,11 @@
 /**
  * @module Inter-region endpoints under /internal, every one authenticated with the
- * replication key (src/peers/peer-auth.ts). Here: the state record, for a region's
- * state check.
+ * replication key (src/peers/peer-auth.ts). Here: the announcement that the state
+ * register has moved, which only makes this region read the register itself.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DomainError } from '../core/errors.js';
 import { parseWith } from '../http/validation.js';
-import type { StateService } from '../routing/state.service.js';
 import type { PeerVerifier } from './peer-auth.js';
 
 declare module 'fastify' {
@@ -16,9 +14,7 @@ declare module 'fastify' {
   }
 }
 
-const params = z.object({ appId: z.string().min(1).max(128) });
-
-/** Registers a preHandler that refuses unsigned, forged, stale or replayed requests. */
+/** A preHandler that refuses unsigned, forged, stale or replayed requests. */
 export function peerAuthHook(verifier: PeerVerifier) {
   return async (request: FastifyRequest) => {
     const path = request.url;
@@ -35,13 +31,18 @@ export function peerAuthHook(verifier: PeerVerifier) {
   };
 }
 
-export function peerStateRoutes(app: FastifyInstance, deps: { state: StateService; verifier: PeerVerifier }): void {
-  const auth = peerAuthHook(deps.verifier);
+export const STATE_HINT_PATH = '/internal/state-hint';
 
-  app.get('/internal/state/:appId', { preHandler: auth }, async (request) => {
-    const { appId } = parseWith(params, request.params, 'path');
-    const stored = deps.state.getVersioned(appId);
-    if (!stored) throw new DomainError('app_not_found', `no application "${appId}" here`, { appId });
-    return stored;
+const hintBody = z.strictObject({ appId: z.string().min(1).max(128), epoch: z.number().int().min(0) });
+
+/** `POST /internal/state-hint`: a peer says the register moved; `onHint` reads it (a claim is never adopted). */
+export function peerStateRoutes(
+  app: FastifyInstance,
+  deps: { verifier: PeerVerifier; onHint: (appId: string, epoch: number) => void },
+): void {
+  app.post(STATE_HINT_PATH, { preHandler: peerAuthHook(deps.verifier) }, async (request) => {
+    const { appId, epoch } = parseWith(hintBody, request.body);
+    deps.onHint(appId, epoch);
+    return { ok: true };
   });
 }

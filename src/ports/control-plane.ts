@@ -12,8 +12,9 @@
  * - `change` applies `next` to the current record and commits the result only if
  *   the register still holds that current record (compare-and-set). `next` may throw
  *   (an illegal transition): nothing is committed and the error is rethrown. The
- *   result's epoch must be the current epoch + 1 (or 1 for the first record); two
- *   different committed records never share an epoch.
+ *   result's epoch must be the current epoch + 1; the first record's may be any
+ *   epoch ≥ 1 (a region that has seen epochs before, say after the voters were
+ *   replaced, starts above them). Two different committed records never share an epoch.
  * - A change that moves writes away from a writer whose lease has not run out waits
  *   (up to `timeoutMs`, reported through `onWait`) until it has, except a fence that
  *   the lease holder itself requests (`requester` = the holder).

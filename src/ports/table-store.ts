@@ -33,6 +33,8 @@ export interface IndexDefinition {
 export interface TableDefinition {
   name: string;
   key: string;
+  /** Kept in this region only: not logged, so neither replicated nor compared by `mraa verify`. */
+  local?: boolean;
   indexes?: Record<string, IndexDefinition>;
 }
 

@@ -1,12 +1,16 @@
 /**
- * @module The composition root of a region server: opens the region's storage, wires
- * the services to their ports and the routes to the services, listens on the
- * region's URL, then runs the start-up check before admitting writes.
+ * @module The composition root of a region server: opens the region's storage and its
+ * voter, builds the control plane, wires the services and routes, listens on the
+ * region's URL, then reads the state register before it admits a write (and admits
+ * one only under a writer lease, DESIGN §3a).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type EmbeddedStorage, openEmbeddedStorage } from '../adapters/embedded.js';
+import { Voter } from '../adapters/voters/voter.js';
+import { VoterFiles } from '../adapters/voters/voter-files.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { AuthService } from '../auth/auth.service.js';
 import { TokenSigner } from '../auth/tokens.js';
@@ -15,21 +19,24 @@ import { CommentsRepository } from '../comments/comments.repository.js';
 import { commentsRoutes } from '../comments/comments.routes.js';
 import { CommentsService } from '../comments/comments.service.js';
 import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config/config.js';
+import type { StateRecord } from '../core/app-state.js';
 import { isWriter } from '../core/app-state.js';
+import type { DomainError } from '../core/errors.js';
 import { HybridLogicalClock } from '../core/hlc.js';
 import { buildHttpApp } from '../http/app.js';
 import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
 import { Metrics } from '../http/metrics.js';
-import { peerStateRoutes } from '../peers/peer.routes.js';
+import { peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
 import { PeerClient } from '../peers/peer-client.js';
+import { voterRoutes } from '../peers/voter.routes.js';
 import { PhotosRepository } from '../photos/photos.repository.js';
 import { photosRoutes } from '../photos/photos.routes.js';
 import { PhotosService } from '../photos/photos.service.js';
 import { ConflictLog } from '../replication/conflicts.js';
 import { Digests } from '../replication/digest.js';
-import { drainChecker, lossEstimator } from '../replication/drain.js';
+import { appliedFromChecker, drainChecker } from '../replication/drain.js';
 import { ReplicationProgress } from '../replication/progress.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
@@ -37,8 +44,11 @@ import { Replicator } from '../replication/replicator.js';
 import { stateRoutes } from '../routing/state.routes.js';
 import { StateService } from '../routing/state.service.js';
 import { StateEvents } from '../routing/state-events.js';
-import { StateSync } from '../routing/state-sync.js';
+import { StateFollower } from '../routing/state-follower.js';
 import { WriteAdmission } from '../routing/write-admission.js';
+import { WriterLease } from '../routing/writer-lease.js';
+import { buildControlPlane, monotonicNow } from './control-plane.js';
+import { controlPlaneMetrics, controlPlaneStatus } from './control-plane-status.js';
 import { TABLES } from './tables.js';
 
 export const LOG_REDACT = [
@@ -77,9 +87,13 @@ export interface RunningRegion {
   app: FastifyInstance;
   storage: EmbeddedStorage;
   state: StateService;
+  lease: WriterLease;
   replicator: Replicator;
   close(): Promise<void>;
 }
+
+/** The epochs of the writes one request stamped, confirmed against the lease before it is answered. */
+const stampedEpochs = new AsyncLocalStorage<Set<number>>();
 
 export async function startRegion(options: RegionOptions): Promise<RunningRegion> {
   const { config } = options;
@@ -91,6 +105,12 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const topology = { primary: primaryRegion(config).name, regions: config.regions.map((r) => r.name) };
 
   const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
+  const cp = config.controlPlane;
+  const voter = new Voter({
+    storage: new VoterFiles(join(storage.dataDir, 'voter')),
+    now: monotonicNow,
+    leaseMs: cp.leaseMs,
+  });
   const clock = new HybridLogicalClock();
   const events = new StateEvents();
   const metrics = new Metrics(self.name);
@@ -98,24 +118,75 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
   const verifier = new PeerVerifier(
     config.secrets.replicationKey,
-    new Set([...config.regions.map((r) => r.name), 'operator']),
+    new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
   );
+  const plane = buildControlPlane({ config, self: self.name, client: peerClient, localVoter: voter });
 
+  let follower: StateFollower;
+  const lease = new WriterLease({
+    appId: config.appId,
+    region: self.name,
+    plane,
+    now: monotonicNow,
+    leaseMs: cp.leaseMs,
+    logHead: () => storage.durability.durableHead,
+    onNewerEpoch: () => follower?.hint(),
+    onChange: (held, why) => {
+      logger.info(
+        { epoch: held?.epoch ?? null, why },
+        held ? 'holding the writer lease' : 'not holding the writer lease',
+      );
+      const record = state.get(config.appId);
+      if (record) events.publish(record);
+      if (held) void createAdmin();
+    },
+  });
+  const announce = (record: StateRecord) => {
+    for (const peer of peers) {
+      void peerClient
+        .call(peer.url, 'POST', STATE_HINT_PATH, { appId: record.appId, epoch: record.epoch }, { timeoutMs: 1000 })
+        .catch(() => undefined);
+    }
+  };
   const state = new StateService({
+    appId: config.appId,
     region: self.name,
     topology,
     tables: storage.tables,
     log: storage.log,
     clock,
     events,
+    plane,
+    lease,
+    leaseMs: cp.leaseMs,
     drainCheck: drainChecker(self.name, progress, peerClient, peerUrlOf),
-    lossEstimate: lossEstimator(self.name, progress, peerClient, peerUrlOf),
+    appliedFrom: appliedFromChecker(self.name, progress, peerClient, peerUrlOf),
+    announce,
   });
-  await state.init(config.appId);
-  const admission = new WriteAdmission({ appId: config.appId, region: self.name, state, clock, regionUrl: urlOf });
+  await state.init();
+  follower = new StateFollower({
+    appId: config.appId,
+    state,
+    logger,
+    intervalMs: Math.min(1000, cp.leaseMs / 4),
+    onQuorumChange: () => {
+      const record = state.get(config.appId);
+      if (record) events.publish(record);
+    },
+  });
+  const admission = new WriteAdmission({
+    appId: config.appId,
+    region: self.name,
+    state,
+    lease,
+    clock,
+    regionUrl: urlOf,
+  });
   const stamp = () => {
     try {
-      return admission.stamp();
+      const version = admission.stamp();
+      stampedEpochs.getStore()?.add(version.epoch);
+      return version;
     } catch (err) {
       metrics.writesRefused.inc({ reason: (err as { code?: string }).code ?? 'unknown' });
       throw err;
@@ -125,6 +196,21 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     new UsersRepository(storage.tables),
     new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
   );
+
+  let adminCreation: Promise<void> | undefined;
+  const createAdmin = () => {
+    adminCreation ??= auth
+      .ensureAdmin(options.adminPassword, stamp)
+      .then((created) => {
+        if (created.created) logger.info({ username: 'admin' }, 'created the admin user');
+        if (created.generatedPassword) options.onGeneratedAdminPassword?.(created.generatedPassword);
+      })
+      .catch((err: Error) => {
+        adminCreation = undefined;
+        logger.warn({ err: err.message }, 'could not create the admin user yet; trying again with the next lease');
+      });
+    return adminCreation;
+  };
 
   metrics.gaugeFn('mraa_state_epoch', 'Epoch of the newest state record this region knows', ['app'], (set) => {
     const r = state.get(config.appId);
@@ -152,10 +238,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   });
 
   const conflicts = new ConflictLog(storage.db);
-  const sync = new StateSync({ appId: config.appId, state, peers, client: peerClient, logger });
-  const pullFrom = (peer: string, epoch: number) => {
-    admission.heardOfEpoch(epoch);
-    void sync.pullFromPeers({ only: peer });
+  // A peer that claims a newer epoch only makes this region read the register.
+  const pullFrom = (_peer: string, epoch: number) => {
+    if (epoch > state.highestEpoch()) follower.hint();
   };
   const replicator = new Replicator({
     self: self.name,
@@ -174,17 +259,42 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   let ready = false;
   const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics });
   const g = guards((token) => auth.verifyToken(token));
+  // Every write a request stamped is confirmed against the lease once durable, before the answer.
+  app.addHook('onRequest', (_request, _reply, done) => stampedEpochs.run(new Set(), done));
+  app.addHook('onSend', async (request, reply, payload) => {
+    const epochs = stampedEpochs.getStore();
+    if (!epochs?.size || reply.statusCode >= 300) return payload;
+    try {
+      for (const epoch of epochs) admission.confirm(epoch);
+      return payload;
+    } catch (err) {
+      const refusal = err as DomainError;
+      metrics.writesRefused.inc({ reason: 'lease_expired_before_ack' });
+      request.log.warn({ err: refusal.message }, 'a write became durable after the lease ran out: not acknowledged');
+      reply
+        .code(503)
+        .header('retry-after', String(refusal.details.retryAfter ?? 1))
+        .type('application/json');
+      return JSON.stringify({ error: { code: refusal.code, message: refusal.message, ...refusal.details } });
+    }
+  });
   healthRoutes(app, {
     region: self.name,
     metrics,
-    readiness: () => (ready ? { ready } : { ready, reason: 'start-up check in progress' }),
+    readiness: () => (ready ? { ready } : { ready, reason: 'reading the state from the voters' }),
     requireLoopbackOrAdmin: g.requireLoopbackOrAdmin,
   });
-  stateRoutes(app, { state, events, requireAdmin: g.requireAdmin });
+  stateRoutes(app, { state, events, quorum: () => follower.quorum, requireAdmin: g.requireAdmin });
   authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
   photosRoutes(app, { photos, requireUser: g.requireUser });
   commentsRoutes(app, { comments, requireUser: g.requireUser, stamp });
-  peerStateRoutes(app, { state, verifier });
+  peerStateRoutes(app, {
+    verifier,
+    onHint: (appId, epoch) => {
+      if (appId === config.appId && epoch > state.highestEpoch()) follower.hint();
+    },
+  });
+  voterRoutes(app, { voter, verifier });
   replicationRoutes(app, {
     appId: config.appId,
     region: self.name,
@@ -194,11 +304,17 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     state,
     log: storage.log,
     blobs: storage.blobs,
-    digests: new Digests(storage.db),
+    digests: new Digests(
+      storage.db,
+      TABLES.filter((t) => t.local).map((t) => t.name),
+    ),
     conflicts,
     requireAdmin: g.requireAdmin,
     onPeerEpoch: pullFrom,
+    controlPlane: () =>
+      controlPlaneStatus({ appId: config.appId, kind: cp.kind, leaseMs: cp.leaseMs, plane, lease, follower }),
   });
+  controlPlaneMetrics(metrics, { appId: config.appId, plane, lease, follower });
   app.addHook('onSend', async (request, reply) => {
     // A passive region's reads say how far behind the writer they may be.
     if (request.method !== 'GET' || request.url.startsWith('/internal/') || reply.statusCode >= 400) return;
@@ -212,23 +328,23 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   await app.listen({ host: url.hostname, port: Number(url.port) });
   logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
 
-  await sync.pullFromPeers();
+  await follower.start();
+  // A writer that starts takes its lease before it says it is ready (a majority permitting).
+  await lease.renew();
+  const known = state.get(config.appId);
+  if (known && lease.admits(known.epoch)) await createAdmin();
   if (options.replication !== false) replicator.start();
   else logger.warn('replication is off: this region does not ship its writes');
-  admission.markReady();
-  const record = state.get(config.appId);
-  if (isWriter(record, self.name)) {
-    const created = await auth.ensureAdmin(options.adminPassword, () => ({
-      epoch: record!.epoch,
-      hlc: clock.tick(),
-      region: self.name,
-    }));
-    if (created.created) logger.info({ username: 'admin' }, 'created the admin user');
-    if (created.generatedPassword) options.onGeneratedAdminPassword?.(created.generatedPassword);
-  }
   ready = true;
+  const record = state.get(config.appId);
   logger.info(
-    { state: record?.state ?? 'unknown', activeRegion: record?.activeRegion, epoch: record?.epoch },
+    {
+      state: record?.state ?? 'unknown',
+      activeRegion: record?.activeRegion,
+      epoch: record?.epoch,
+      quorum: follower.quorum,
+      ...(follower.error ? { error: follower.error } : {}),
+    },
     'region server ready',
   );
 
@@ -238,8 +354,11 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     app,
     storage,
     state,
+    lease,
     replicator,
     close: async () => {
+      follower.stop();
+      lease.stop();
       await replicator.stop();
       await app.close();
       storage.close();

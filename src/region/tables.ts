@@ -5,7 +5,8 @@
 import type { TableDefinition } from '../ports/table-store.js';
 
 export const TABLES: readonly TableDefinition[] = [
-  { name: 'app-config', key: 'appId' },
+  // The state record as this region last read it from the control plane's register (DESIGN §3a).
+  { name: 'app-config', key: 'appId', local: true },
   { name: 'users', key: 'username' },
   {
     name: 'photos',

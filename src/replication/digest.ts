@@ -14,13 +14,18 @@ export interface DataDigest {
 export type KeyFingerprints = Record<string, string>;
 
 export class Digests {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Region-local tables: never replicated, so not compared. */
+    private readonly localTables: readonly string[] = [],
+  ) {}
 
   compute(): DataDigest {
     const tables = new Map<string, { hash: ReturnType<typeof createHash>; items: number; live: number }>();
     for (const r of this.db
       .prepare('SELECT tbl, pk, data, epoch, hlc, region FROM items ORDER BY tbl, pk')
       .iterate() as Iterable<Row>) {
+      if (this.localTables.includes(String(r.tbl))) continue;
       let t = tables.get(String(r.tbl));
       if (!t) {
         t = { hash: createHash('sha256'), items: 0, live: 0 };

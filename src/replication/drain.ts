@@ -5,7 +5,7 @@
  */
 
 import type { PeerClient } from '../peers/peer-client.js';
-import type { DrainCheck, DrainStatus, LossEstimate } from '../routing/state.service.js';
+import type { AppliedFrom, DrainCheck, DrainStatus } from '../routing/state.service.js';
 import type { ReplicationProgress } from './progress.js';
 
 export function localDrainStatus(progress: ReplicationProgress, from: string, epoch: number): DrainStatus {
@@ -13,7 +13,7 @@ export function localDrainStatus(progress: ReplicationProgress, from: string, ep
   const drained = row.barrierEpoch >= epoch;
   // Unknown until the origin has been heard from; then what it reported minus what is applied.
   const entries = drained ? 0 : row.updatedAt === 0 ? null : Math.max(0, row.originHead - row.seq);
-  return { drained, backlog: { entries, bytes: null } };
+  return { drained, backlog: { entries, bytes: null }, applied: row.seq };
 }
 
 /** Checks locally when this region is the target, else asks the target region. */
@@ -41,16 +41,13 @@ export function drainChecker(
   };
 }
 
-/** What the old writer had logged that the target had not applied, as the target last heard. */
-export function lossEstimator(
+/** How far `target` has applied `from`'s log (null when it cannot tell). */
+export function appliedFromChecker(
   self: string,
   progress: ReplicationProgress,
   client: PeerClient,
   urlOf: (region: string) => string | undefined,
-): LossEstimate {
-  return async (target, from) => {
-    const check = drainChecker(self, progress, client, urlOf);
-    const status = await check(target, from, Number.MAX_SAFE_INTEGER);
-    return status.backlog;
-  };
+): AppliedFrom {
+  const check = drainChecker(self, progress, client, urlOf);
+  return async (target, from) => (await check(target, from, Number.MAX_SAFE_INTEGER)).applied ?? null;
 }

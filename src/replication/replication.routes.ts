@@ -52,6 +52,8 @@ export interface ReplicationRouteDeps {
   requireAdmin: Guard;
   /** Told when a peer's batch carries a newer epoch than this region knows. */
   onPeerEpoch: (peer: string, epoch: number) => void;
+  /** The control plane as this region sees it: voters, quorum, its lease. */
+  controlPlane: () => Promise<unknown>;
 }
 
 export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): void {
@@ -103,7 +105,10 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
     return { region: deps.region, conflicts: deps.conflicts.list(q.after, q.limit) };
   });
 
-  app.get('/status', { preHandler: deps.requireAdmin }, async () => statusOf(deps));
+  app.get('/status', { preHandler: deps.requireAdmin }, async () => ({
+    ...statusOf(deps),
+    controlPlane: await deps.controlPlane(),
+  }));
 
   const drain = async (request: FastifyRequest) => {
     const q = parseWith(drainQuery, request.query, 'query');

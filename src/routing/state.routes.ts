@@ -27,11 +27,13 @@ export function stateRoutes(
   deps: {
     state: StateService;
     events: StateEvents;
+    /** Whether this region reads the register from a majority of voters. */
+    quorum: () => boolean;
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   },
 ): void {
   const { state, events } = deps;
-  const view = (record: StateRecord) => ({ ...record, region: state.region });
+  const view = (record: StateRecord) => ({ ...record, region: state.region, quorum: deps.quorum() });
   const streams = new Set<ServerResponse>();
 
   app.get('/state/:appId', async (request) => {
@@ -51,11 +53,16 @@ export function stateRoutes(
         activeRegion: change.record.activeRegion,
         epoch: change.record.epoch,
         possibleLoss: change.possibleLoss,
+        waitedMs: change.waitedMs,
         by: request.user?.username,
       },
       'state changed',
     );
-    return view(change.record);
+    return {
+      ...view(change.record),
+      ...(change.possibleLoss ? { possibleLoss: change.possibleLoss } : {}),
+      ...(change.waitedFor ? { waitedForLease: { ...change.waitedFor, waitedMs: change.waitedMs } } : {}),
+    };
   });
 
   app.get('/state/:appId/events', async (request, reply) => {

@@ -1,8 +1,12 @@
 /**
- * @module The routing layer's state: the newest state record of each app as this
- * region knows it, transitions validated by the state machine (src/core/app-state.ts)
- * and written to the replicated `app-config` table, and the barrier entry a region
- * logs when it stops being the writer.
+ * @module The routing layer's state. The state record of each app lives in the
+ * control plane's register (src/ports/control-plane.ts, DESIGN §3a); this region
+ * keeps the newest record it has read from the register in its local `app-config`
+ * table (not replicated: a region never takes a record from a peer), serves it, and
+ * follows it with its writer lease. Transitions are validated by the state machine
+ * (src/core/app-state.ts) and committed through the register, so epochs come only
+ * from there. When this region stops being the writer it logs the barrier entry
+ * that the exact drain of DESIGN §3 waits for.
  */
 
 import type { ChangeLog } from '../adapters/sqlite/change-log.js';
@@ -18,43 +22,71 @@ import {
 } from '../core/app-state.js';
 import { DomainError } from '../core/errors.js';
 import type { HybridLogicalClock } from '../core/hlc.js';
-import { compareVersions, type Version } from '../core/version.js';
-import type { StoredItem } from '../ports/table-store.js';
+import type { ChangeOutcome, ControlPlane } from '../ports/control-plane.js';
 import type { StateEvents } from './state-events.js';
+import type { WriterLease } from './writer-lease.js';
 
 export const APP_CONFIG_TABLE = 'app-config';
+
+export interface Backlog {
+  entries: number | null;
+  bytes: number | null;
+}
 
 export interface DrainStatus {
   drained: boolean;
   /** Entries and bytes of the fenced writer's log not yet applied by the target, when known. */
-  backlog: { entries: number | null; bytes: number | null };
+  backlog: Backlog;
+  /** The sequence of the fenced writer's log the target has applied up to. */
+  applied?: number;
 }
 
 /** Asks the would-be writer whether it has applied `from`'s log up to its barrier for `epoch`. */
 export type DrainCheck = (target: string, from: string, epoch: number) => Promise<DrainStatus>;
 
+/** What `target` has applied of `from`'s log (the sequence), for a forced switch's loss report. */
+export type AppliedFrom = (target: string, from: string) => Promise<number | null>;
+
+export interface PossibleLoss extends Backlog {
+  region: string;
+  /** How the figure was measured. */
+  basis: string;
+}
+
 export interface StateChange {
   record: StateRecord;
   plan: TransitionPlan;
-  possibleLoss?: DrainStatus['backlog'];
+  possibleLoss?: PossibleLoss;
+  /** Milliseconds spent waiting for the old writer's lease to run out, and whose. */
+  waitedMs: number;
+  waitedFor?: ChangeOutcome['waitedFor'];
 }
 
-/** Reports what a forced switch may lose: the old writer's backlog as the target last saw it. */
-export type LossEstimate = (target: string, from: string) => Promise<DrainStatus['backlog']>;
+/** How long an operator's change may wait for a quorum and for an old lease: two lease periods and a margin. */
+export function changeTimeoutMs(leaseMs: number): number {
+  return 2 * leaseMs + 2000;
+}
 
 export class StateService {
-  private readonly records = new Map<string, StoredItem<StateRecord & Record<string, unknown>>>();
+  private readonly records = new Map<string, StateRecord>();
 
   constructor(
     private readonly deps: {
+      /** The app this region serves; any other is unknown here. */
+      appId: string;
       region: string;
       topology: TopologyView;
       tables: SqliteTableStore;
       log: ChangeLog;
       clock: HybridLogicalClock;
       events: StateEvents;
+      plane: ControlPlane;
+      lease: WriterLease;
+      leaseMs: number;
       drainCheck: DrainCheck;
-      lossEstimate: LossEstimate;
+      appliedFrom: AppliedFrom;
+      /** Tells the other regions that the register moved (they read it; nothing more). */
+      announce: (record: StateRecord) => void;
       now?: () => Date;
     },
   ) {
@@ -62,12 +94,15 @@ export class StateService {
       const before = commit.before?.item as StateRecord | null | undefined;
       const after = commit.after.item as StateRecord | null;
       if (!after) return;
-      const stored = commit.after as StoredItem<StateRecord & Record<string, unknown>>;
-      this.records.set(commit.key, stored);
+      this.records.set(commit.key, after);
       if (isWriter(before ?? undefined, deps.region) && !isWriter(after, deps.region)) {
+        // Every write this region admitted is in its log before this entry: what a drain waits for.
         deps.log.append({ kind: 'barrier', appId: after.appId, epoch: after.epoch });
       }
-      tx.afterCommit(() => deps.events.publish(after));
+      tx.afterCommit(() => {
+        deps.lease.follow(after);
+        deps.events.publish(after);
+      });
     });
   }
 
@@ -79,93 +114,153 @@ export class StateService {
     return this.deps.topology;
   }
 
-  /** Load the records this region holds; in the primary, create the app's first record. */
-  async init(appId: string): Promise<void> {
+  /** Load the last records this region read from the register (served until the register answers). */
+  async init(): Promise<void> {
     const page = await this.deps.tables.scan(APP_CONFIG_TABLE, { limit: 1000 });
-    for (const stored of page.items) {
-      if (stored.item) this.records.set(stored.key, stored as StoredItem<StateRecord & Record<string, unknown>>);
-    }
-    if (!this.records.has(appId) && this.deps.region === this.deps.topology.primary) {
-      const record = initialRecord(appId, this.deps.topology, this.now());
-      await this.deps.tables.put(
-        APP_CONFIG_TABLE,
-        { ...record },
-        { stamp: () => this.stampAt(record.epoch), expected: null },
-      );
-    }
+    for (const stored of page.items)
+      if (stored.item) this.records.set(stored.key, stored.item as unknown as StateRecord);
   }
 
   get(appId: string): StateRecord | undefined {
-    return this.records.get(appId)?.item ?? undefined;
-  }
-
-  getVersioned(appId: string): StoredItem<StateRecord & Record<string, unknown>> | undefined {
     return this.records.get(appId);
   }
 
   require(appId: string): StateRecord {
+    this.checkApp(appId);
     const record = this.get(appId);
-    if (!record) throw new DomainError('app_not_found', `no application "${appId}" in ${this.deps.region}`, { appId });
+    if (!record) {
+      throw new DomainError(
+        'no_quorum',
+        `${this.deps.region} has not yet read the state of "${appId}" from the voters`,
+        {
+          appId,
+          retryAfter: 1,
+        },
+      );
+    }
     return record;
   }
 
   highestEpoch(): number {
     let max = 0;
-    for (const r of this.records.values()) max = Math.max(max, r.item?.epoch ?? 0);
+    for (const r of this.records.values()) max = Math.max(max, r.epoch);
     return max;
+  }
+
+  /**
+   * Reads the register and keeps its record. An app the register has never held gets
+   * its first record (active in the primary), through the register like any change.
+   */
+  async refresh(appId: string): Promise<StateRecord> {
+    this.checkApp(appId);
+    let record = await this.deps.plane.read(appId);
+    if (!record) {
+      const outcome = await this.deps.plane.change(
+        appId,
+        (current) =>
+          current ?? { ...initialRecord(appId, this.deps.topology, this.now()), epoch: this.highestEpoch() + 1 },
+        { requester: this.deps.region, timeoutMs: changeTimeoutMs(this.deps.leaseMs) },
+      );
+      record = outcome.record;
+    }
+    await this.keep(record);
+    return record;
   }
 
   /** Validate and commit a transition requested by an operator. */
   async change(appId: string, request: TransitionRequest): Promise<StateChange> {
-    const current = this.records.get(appId);
-    if (!current?.item)
-      throw new DomainError('app_not_found', `no application "${appId}" in ${this.deps.region}`, { appId });
-    const plan = planTransition(current.item, request, this.deps.topology, this.now());
-    let possibleLoss: DrainStatus['backlog'] | undefined;
+    const current = await this.refresh(appId);
+    const plan = planTransition(current, request, this.deps.topology, this.now());
     if (plan.drainFrom) {
-      const status = await this.deps.drainCheck(plan.next.activeRegion, plan.drainFrom, current.item.epoch);
+      const status = await this.deps.drainCheck(plan.next.activeRegion, plan.drainFrom, current.epoch);
       if (!status.drained) {
         throw new DomainError(
           'not_drained',
           `${plan.next.activeRegion} has not yet applied every write ${plan.drainFrom} accepted before the fence`,
-          {
-            from: plan.drainFrom,
-            to: plan.next.activeRegion,
-            backlog: status.backlog,
-          },
+          { from: plan.drainFrom, to: plan.next.activeRegion, backlog: status.backlog },
         );
       }
-    } else if (plan.kind === 'forced-switch') {
-      possibleLoss = await this.deps.lossEstimate(plan.next.activeRegion, current.item.activeRegion);
     }
-    const next: StateRecord = possibleLoss
-      ? { ...plan.next, possibleLoss: { region: current.item.activeRegion, ...possibleLoss } }
-      : plan.next;
-    // Conditional on the version read: a concurrent change makes this one fail rather than both apply.
-    await this.deps.tables.put(
-      APP_CONFIG_TABLE,
-      { ...next },
-      { stamp: () => this.stampAt(next.epoch), expected: current.version },
-    );
-    return { record: next, plan, ...(possibleLoss ? { possibleLoss } : {}) };
+    // The holder fencing itself stops admitting before it asks, so no write commits after the voters let go.
+    const ownFence = plan.kind === 'fence' && isWriter(current, this.deps.region);
+    const resume = ownFence ? this.deps.lease.suspend() : undefined;
+    let outcome: ChangeOutcome;
+    try {
+      outcome = await this.deps.plane.change(
+        appId,
+        (now) => {
+          if (!now || now.epoch !== current.epoch) {
+            throw new DomainError('conflict', `the state changed meanwhile (now epoch ${now?.epoch}); look again`, {
+              epoch: now?.epoch ?? null,
+            });
+          }
+          return plan.next;
+        },
+        { requester: this.deps.region, timeoutMs: changeTimeoutMs(this.deps.leaseMs) },
+      );
+    } catch (err) {
+      resume?.();
+      throw err;
+    }
+    await this.keep(outcome.record);
+    resume?.();
+    if (ownFence) void this.deps.lease.release(current.epoch);
+    this.deps.announce(outcome.record);
+    const possibleLoss = plan.kind === 'forced-switch' ? await this.lossOf(appId, current, outcome.record) : undefined;
+    return {
+      record: outcome.record,
+      plan,
+      waitedMs: outcome.waitedMs,
+      ...(outcome.waitedFor ? { waitedFor: outcome.waitedFor } : {}),
+      ...(possibleLoss ? { possibleLoss } : {}),
+    };
   }
 
-  /** Keep a peer's record if it is newer than ours (start-up check, self-fencing). */
-  adoptPeerRecord(stored: StoredItem): boolean {
-    const mine = this.records.get(stored.key);
-    if (mine && compareVersions(stored.version, mine.version) <= 0) return false;
-    this.deps.clock.observe(stored.version.hlc);
-    const outcome = this.deps.tables.applyRemote({
-      kind: 'item',
-      table: APP_CONFIG_TABLE,
-      key: stored.key,
-      item: stored.item,
-      version: stored.version,
-    });
-    return outcome.outcome === 'applied';
+  /** Keeps a record read from the register if it is newer than the one held. */
+  async keep(record: StateRecord): Promise<boolean> {
+    const mine = this.records.get(record.appId);
+    if (mine && mine.epoch >= record.epoch) return false;
+    await this.deps.tables.put(APP_CONFIG_TABLE, { ...record }, { stamp: () => this.stampAt(record.epoch) });
+    return true;
   }
 
-  private stampAt(epoch: number): Version {
+  /**
+   * Measured once the old writer's lease has run out (the switch committed): its last
+   * log head reported to the voters with a lease renewal, less what the new writer
+   * has applied of its log. Writes it acknowledged after its last renewal are not
+   * known to anyone but itself, so the figure is a lower bound; unknown is null, never 0.
+   */
+  private async lossOf(appId: string, from: StateRecord, to: StateRecord): Promise<PossibleLoss> {
+    const old = from.activeRegion;
+    const [report, applied] = await Promise.all([
+      this.deps.plane.lastWriterReport(appId, old).catch(() => undefined),
+      this.deps.appliedFrom(to.activeRegion, old).catch(() => null),
+    ]);
+    if (!report || applied === null) {
+      return {
+        region: old,
+        entries: null,
+        bytes: null,
+        basis: report ? `what ${to.activeRegion} applied is unknown` : `${old} reported no log position to the voters`,
+      };
+    }
+    return {
+      region: old,
+      entries: Math.max(0, report.logHead - applied),
+      bytes: null,
+      basis:
+        `at least: ${old}'s log head ${report.logHead} (reported ${report.ageMs} ms ago with its lease) ` +
+        `less ${applied} applied by ${to.activeRegion}`,
+    };
+  }
+
+  private checkApp(appId: string): void {
+    if (appId !== this.deps.appId) {
+      throw new DomainError('app_not_found', `no application "${appId}" in ${this.deps.region}`, { appId });
+    }
+  }
+
+  private stampAt(epoch: number) {
     return { epoch, hlc: this.deps.clock.tick(), region: this.deps.region };
   }
 

@@ -48,7 +48,7 @@ export class WriterLease {
   private epoch: number | undefined;
   private suspended = 0;
   private timer: unknown;
-  private renewing = false;
+  private renewing: Promise<void> | undefined;
   private stopped = false;
   private lastError: string | undefined;
 
@@ -66,6 +66,14 @@ export class WriterLease {
     if (!l || this.suspended > 0) return undefined;
     const remainingMs = Math.round(l.validUntil - this.o.now());
     return remainingMs > 0 ? { holder: l.holder, epoch: l.epoch, remainingMs } : undefined;
+  }
+
+  /**
+   * When the lease held now runs out, on this region's monotonic clock, whether or not
+   * it admits (suspended, or for an older epoch): read-only, for the simulation's checks.
+   */
+  get validUntil(): number | undefined {
+    return this.lease?.validUntil;
   }
 
   /** Why there is no lease, when there is none. */
@@ -111,11 +119,18 @@ export class WriterLease {
     this.drop('stopped');
   }
 
-  /** Asks for the lease once now (also what the timer runs). */
-  async renew(): Promise<void> {
+  /** Asks for the lease once now (also what the timer runs); joins a request already out. */
+  renew(): Promise<void> {
     const epoch = this.epoch;
-    if (epoch === undefined || this.renewing || this.stopped) return;
-    this.renewing = true;
+    if (epoch === undefined || this.stopped) return Promise.resolve();
+    this.renewing ??= this.renewOnce(epoch).finally(() => {
+      this.renewing = undefined;
+      this.schedule(epoch);
+    });
+    return this.renewing;
+  }
+
+  private async renewOnce(epoch: number): Promise<void> {
     try {
       const lease = await this.o.plane.acquire({
         appId: this.o.appId,
@@ -131,9 +146,6 @@ export class WriterLease {
     } catch (err) {
       this.lastError = (err as Error).message;
       if (isDomainError(err) && err.details.newerEpoch === true) this.o.onNewerEpoch?.();
-    } finally {
-      this.renewing = false;
-      this.schedule(epoch);
     }
   }
 

@@ -10,6 +10,7 @@ import { type Role, TokenSigner } from '../../src/auth/tokens.js';
 import { type Config, defaultConfig, type LoadedConfig, loadConfig, writeConfig } from '../../src/config/config.js';
 import { choosePorts } from '../../src/local/ports.js';
 import { type RunningRegion, startRegion } from '../../src/region/region.js';
+import { startWitness } from '../../src/witness/witness.js';
 
 export interface Fixture {
   dir: string;
@@ -26,10 +27,16 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
 export async function createFixture(customize: (c: Config) => Config = (c) => c): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'mraa-fixture-'));
-  const ports = await choosePorts(3, 0);
+  const ports = await choosePorts(4, 0);
   const file = join(dir, 'mraa.config.json');
-  writeConfig(file, customize(defaultConfig({ edge: ports[0]!, regions: ports.slice(1) })));
+  writeConfig(file, customize(defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! })));
   const config = loadConfig(file);
+  // The witness votes from the start: with it, one region alone has a majority.
+  const witnesses = await Promise.all(
+    config.controlPlane.witnesses.map((w) =>
+      startWitness({ config, name: w.name, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }) }),
+    ),
+  );
   const regions = new Map<string, RunningRegion>();
   const signer = new TokenSigner(config.secrets.tokenKey, config.appId, 3600);
   const fixture: Fixture = {
@@ -58,6 +65,7 @@ export async function createFixture(customize: (c: Config) => Config = (c) => c)
     },
     async close() {
       for (const r of regions.values()) await r.close();
+      for (const w of witnesses) await w.close();
       regions.clear();
       await rm(dir, { recursive: true, force: true });
     },

@@ -18,8 +18,8 @@ describe('edge', () => {
   let edge: FastifyInstance;
   let url: string;
   const config = async () => {
-    const ports = await choosePorts(3, 0);
-    return defaultConfig({ edge: ports[0]!, regions: ports.slice(1) });
+    const ports = await choosePorts(4, 0);
+    return defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! });
   };
 
   beforeAll(async () => {

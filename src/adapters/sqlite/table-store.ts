@@ -165,6 +165,8 @@ export class SqliteTableStore implements TableStore {
    * the same change applied twice is a duplicate. Runs in the caller's transaction.
    */
   applyRemote(change: ItemChange): RemoteOutcome {
+    // A region-local table (an older peer may still log one) is never taken from a peer.
+    if (this.defs.get(change.table)?.local) return { outcome: 'duplicate' };
     return this.tx.run((tx) => {
       const before = this.read(change.table, change.key);
       if (before) {
@@ -189,7 +191,7 @@ export class SqliteTableStore implements TableStore {
         throw new DomainError('conflict', `a newer version of ${table}/${key} exists`, { current: before.version });
       }
       const after = this.store(table, key, item, version);
-      this.tx.log.append({ kind: 'item', table, key, item, version });
+      if (!this.defs.get(table)?.local) this.tx.log.append({ kind: 'item', table, key, item, version });
       this.runHooks({ table, key, before, after, origin: 'local' }, tx);
       return after;
     });

@@ -103,7 +103,7 @@ export class VotersControlPlane implements ControlPlane {
         if (current?.changeId === changeId) return current;
         const record = next(current?.record);
         const expected = (current?.record.epoch ?? 0) + 1;
-        if (record.epoch !== expected) {
+        if (current ? record.epoch !== expected : !(record.epoch >= 1)) {
           throw new DomainError('internal', `a change must make epoch ${expected}, not ${record.epoch}`);
         }
         return { record, changeId };

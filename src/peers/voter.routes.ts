@@ -1,0 +1,56 @@
+/**
+ * @module The voter's HTTP endpoint: `POST /internal/voter`, one control-plane message
+ * (src/adapters/voters/messages.ts) per request, signed with the replication key. The
+ * sender named by the signature is the one the voter trusts as the requester (a fence
+ * by the lease holder is recognised by it).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { VoterRequest } from '../adapters/voters/messages.js';
+import type { Voter } from '../adapters/voters/voter.js';
+import { APP_STATES } from '../core/app-state.js';
+import { parseWith } from '../http/validation.js';
+import { peerAuthHook } from './peer.routes.js';
+import type { PeerVerifier } from './peer-auth.js';
+import { VOTER_PATH } from './voter-link.js';
+
+const name = z.string().min(1).max(128);
+const appId = z.string().min(1).max(128);
+const epoch = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const ballot = z.strictObject({ n: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), by: name });
+const record = z.object({
+  appId,
+  state: z.enum(APP_STATES),
+  activeRegion: name,
+  epoch: epoch.min(1),
+  changedAt: z.string().max(64),
+  reason: z.string().max(500).optional(),
+});
+
+const requestSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('peek'), appId }),
+  z.strictObject({ op: z.literal('prepare'), appId, ballot }),
+  z.strictObject({
+    op: z.literal('accept'),
+    appId,
+    ballot,
+    value: z.strictObject({ record, changeId: z.string().min(1).max(128) }),
+  }),
+  z.strictObject({
+    op: z.literal('grant'),
+    appId,
+    holder: name,
+    epoch,
+    durationMs: z.number().int().min(1).max(600_000),
+    logHead: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+  z.strictObject({ op: z.literal('release'), appId, holder: name, epoch }),
+  z.strictObject({ op: z.literal('status'), appId }),
+]);
+
+export function voterRoutes(app: FastifyInstance, deps: { voter: Voter; verifier: PeerVerifier }): void {
+  app.post(VOTER_PATH, { preHandler: peerAuthHook(deps.verifier) }, async (request) => {
+    const message = parseWith(requestSchema, request.body) as VoterRequest;
+    return deps.voter.handle(message, request.peer!.region);
+  });
+}
