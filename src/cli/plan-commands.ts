@@ -30,16 +30,23 @@ async function runPlan(
   try {
     const result = await plan(env);
     const r = result.record;
-    const loss = (r as { possibleLoss?: { region: string; entries: number | null; bytes: number | null } })
-      .possibleLoss;
+    const loss = r.possibleLoss;
     console.log(
       `\n${bold(`${name}: ${r.state} at epoch ${r.epoch}`)}${r.state === 'fenced' ? ` (writes paused; writer was ${r.activeRegion})` : `: ${r.activeRegion} takes writes`} in ${formatMs(result.totalMs)}.`,
     );
+    if (r.waitedForLease) {
+      const w = r.waitedForLease;
+      console.log(
+        `Waited ${formatMs(w.waitedMs)} for the writer lease of ${w.holder} (epoch ${w.epoch}) to run out at a majority of ` +
+          `voters: until then ${w.holder} may still have been admitting writes, so no other region could.`,
+      );
+    }
     if (loss) {
-      const what = loss.entries === null ? 'an unknown number of' : String(loss.entries);
+      const what = loss.entries === null ? 'an unknown number of' : `at least ${loss.entries}`;
       console.log(
         yellow(
-          `Possible loss: ${loss.region} had ${what} logged write(s) not yet applied by ${r.activeRegion} when it was last heard from.`,
+          `Possible loss: ${loss.region} had ${what} logged write(s) not yet applied by ${r.activeRegion}` +
+            `${loss.basis ? ` (${loss.basis})` : ''}.`,
         ),
       );
       console.log(

@@ -5,10 +5,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { StateRecord } from '../core/app-state.js';
+import type { ControlPlaneView } from '../region/control-plane-status.js';
 import type { OriginFigures } from '../replication/replicator.js';
 import type { PeerFigures } from '../replication/shipper.js';
 import { Deployment, type RegionAnswer } from './deployment.js';
-import { dim, formatBytes, formatMs, green, red, stateWord, table, yellow } from './format.js';
+import { bold, dim, formatBytes, formatMs, green, red, stateWord, table, yellow } from './format.js';
 import { run } from './run.js';
 
 export interface RegionStatus {
@@ -20,6 +21,51 @@ export interface RegionStatus {
   peers: PeerFigures[];
   origins: OriginFigures[];
   conflicts: number;
+  controlPlane?: ControlPlaneView;
+}
+
+/** Each voter: which regions reach it, and the lease it has granted. */
+function votersTable(answers: Array<RegionAnswer<RegionStatus>>, problems: string[]): string {
+  const voters = new Map<string, { reachedFrom: string[]; missedFrom: string[]; lease: string }>();
+  for (const a of answers) {
+    for (const v of a.value?.controlPlane?.voters ?? []) {
+      const row = voters.get(v.name) ?? { reachedFrom: [], missedFrom: [], lease: '' };
+      (v.reachable ? row.reachedFrom : row.missedFrom).push(a.region.name);
+      if (v.lease) row.lease = `${v.lease.holder}, epoch ${v.lease.epoch}, ${formatMs(v.lease.remainingMs)} left`;
+      voters.set(v.name, row);
+    }
+  }
+  for (const a of answers) {
+    const cp = a.value?.controlPlane;
+    if (cp && !cp.quorum) problems.push(`${a.region.name} cannot reach a majority of voters: its writes are paused`);
+  }
+  for (const [name, row] of voters) {
+    if (row.reachedFrom.length === 0) problems.push(`voter ${name} is unreachable`);
+  }
+  return table(
+    ['VOTER', 'REACHED FROM', 'NOT FROM', 'LEASE GRANTED'],
+    [...voters].map(([name, row]) => [
+      name,
+      row.reachedFrom.join(', ') || red('nobody'),
+      row.missedFrom.length ? yellow(row.missedFrom.join(', ')) : '-',
+      row.lease || dim('none'),
+    ]),
+  );
+}
+
+/** The writer's own view of its lease. */
+function leaseLine(answers: Array<RegionAnswer<RegionStatus>>): string {
+  for (const a of answers) {
+    const cp = a.value?.controlPlane;
+    if (cp?.lease) {
+      return `Writer lease: ${bold(cp.lease.holder)} at epoch ${cp.lease.epoch}, ${formatMs(cp.lease.remainingMs)} left of ${formatMs(cp.leaseMs)} (renewed ${Math.round(cp.leaseMs / 4)} ms apart).`;
+    }
+  }
+  const writer = answers.find((a) => a.value?.writer);
+  const why = writer?.value?.controlPlane?.leaseError;
+  return yellow(
+    `Writer lease: held by no region${why ? ` (${writer?.region.name}: ${why})` : ''}; no region admits writes.`,
+  );
 }
 
 function ago(iso: string | null): string {
@@ -67,11 +113,16 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text
     }
   }
   const replication = table(['LINK', 'CONNECTED', 'BACKLOG', 'LAG', 'LAST ACK', 'LAST ERROR'], links);
+  const voters = votersTable(answers, problems);
+  const lease = leaseLine(answers);
   const summary =
     problems.length === 0
       ? green('Healthy: every region up, every link connected, nothing waiting to ship.')
       : yellow(`Attention: ${problems.join('; ')}.`);
-  return { text: `${regions}\n\n${replication}\n\n${summary}`, healthy: problems.length === 0 };
+  return {
+    text: `${regions}\n\n${replication}\n\n${voters}\n${lease}\n\n${summary}`,
+    healthy: problems.length === 0,
+  };
 }
 
 export function registerStatusCommand(program: Command): void {

@@ -22,7 +22,15 @@ export interface PlanEnvironment {
 }
 
 /** A state record as a region serves it: `region` is the region that answered. */
-export type RegionRecord = StateRecord & { region: string };
+export type RegionRecord = StateRecord & {
+  region: string;
+  /** Whether the answering region reads the state register from a majority of voters. */
+  quorum?: boolean;
+  /** On a forced switch: what the old writer may have had that the new one had not applied. */
+  possibleLoss?: Backlog & { region: string; basis?: string };
+  /** On a change that waited for an old writer's lease to run out: whose, and how long. */
+  waitedForLease?: { holder: string; epoch: number; waitedMs: number };
+};
 
 export type PlanName = 'fence' | 'failover' | 'failback' | 'activate';
 export type PlanStepName = 'fence' | 'drain' | 'switch';

@@ -26,6 +26,8 @@ export * from './plan-types.js';
 export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 const DRAIN_WAIT_MS = 500;
 const STATE_TIMEOUT_MS = 3000;
+/** A state change may wait for a quorum and for an old writer's lease (two lease periods at most). */
+const CHANGE_TIMEOUT_MS = 30_000;
 
 export interface StateAnswer {
   region: PlanRegion;
@@ -218,7 +220,7 @@ async function putToFirst(
   let last: PlanError | undefined;
   for (const region of regions) {
     try {
-      return await call<RegionRecord>(env, region, 'PUT', statePath(env), body);
+      return await call<RegionRecord>(env, region, 'PUT', statePath(env), body, CHANGE_TIMEOUT_MS);
     } catch (err) {
       last = err as PlanError;
       if (last.code !== 'unreachable') throw last;
