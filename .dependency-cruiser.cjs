@@ -92,14 +92,14 @@ const exceptions = {
  */
 function withExceptions(rule) {
   const listed = exceptions[rule.name] ?? [];
-  const anchored = (p) => `^${p}$`;
-  const pathNot = (extra) => [...[rule.from.pathNot ?? []].flat(), ...extra];
+  const list = (patterns) => [patterns ?? []].flat();
   return [
-    { ...rule, from: { ...rule.from, pathNot: pathNot(listed.map((e) => anchored(e.from))) } },
+    { ...rule, from: { ...rule.from, pathNot: [...list(rule.from.pathNot), ...listed.map((e) => `^${e.from}$`)] } },
     ...listed.map((e) => ({
       ...rule,
-      from: { path: anchored(e.from) },
-      to: { ...rule.to, pathNot: [...[rule.to.pathNot ?? []].flat(), anchored(e.to)] },
+      // Only the excepted module (a lookahead, so the rule's own `path` and its groups stay).
+      from: { ...rule.from, pathNot: [...list(rule.from.pathNot), `^(?!${e.from}$)`] },
+      to: { ...rule.to, pathNot: [...list(rule.to.pathNot), `^${e.to}$`] },
     })),
   ];
 }
