@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { user } from '../http/auth-guards.js';
 import { parseWith } from '../http/validation.js';
-import { photoId } from '../photos/photos.routes.js';
+import { photoId } from '../photos/photo-id.js';
 import type { Stamp } from '../ports/table-store.js';
 import type { CommentsService } from './comments.service.js';
 

@@ -33,11 +33,6 @@ export function isHlc(value: unknown): value is Hlc {
   return typeof value === 'string' && HLC_PATTERN.test(value);
 }
 
-/** Wall-clock milliseconds of an HLC timestamp. */
-export function hlcWallMs(hlc: Hlc): number {
-  return parseHlc(hlc).wall;
-}
-
 export class HybridLogicalClock {
   private last: HlcParts = { wall: 0, logical: 0 };
 

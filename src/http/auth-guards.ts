@@ -3,16 +3,22 @@
  * bearer token (never from a body) and attached to the request.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenClaims } from '../auth/tokens.js';
 import { DomainError } from '../core/errors.js';
+
+/** Who made a request, as far as the guards need to know: auth's token claims fit. */
+export interface RequestUser {
+  username: string;
+  role: 'admin' | 'user';
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    user?: TokenClaims;
+    user?: RequestUser;
   }
 }
 
-export type TokenVerifier = (token: string) => Promise<TokenClaims>;
+/** Turns a bearer token into its user, or throws `unauthenticated`. */
+export type TokenVerifier = (token: string) => Promise<RequestUser>;
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -50,7 +56,7 @@ export function isLoopback(address: string | undefined): boolean {
   );
 }
 
-export function user(request: FastifyRequest): TokenClaims {
+export function user(request: FastifyRequest): RequestUser {
   if (!request.user) throw new DomainError('unauthenticated', 'sign in first');
   return request.user;
 }

@@ -10,22 +10,16 @@ import { DomainError } from '../core/errors.js';
 import { user } from '../http/auth-guards.js';
 import { parseRange } from '../http/range.js';
 import { parseWith } from '../http/validation.js';
+import { photoId } from './photo-id.js';
 import type { PhotoFile } from './photos.repository.js';
 import { PHOTOS_PAGE_DEFAULT, PHOTOS_PAGE_MAX, type PhotosService } from './photos.service.js';
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export const photoIdParams = z.object({ photoId: z.string().regex(/^[0-9a-z]{1,64}$/, 'not a photo id') });
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(PHOTOS_PAGE_MAX).default(PHOTOS_PAGE_DEFAULT),
   cursor: z.string().max(2048).optional(),
 });
-
-export function photoId(request: FastifyRequest): string {
-  const parsed = photoIdParams.safeParse(request.params);
-  if (!parsed.success) throw new DomainError('not_found', 'no such photo');
-  return parsed.data.photoId;
-}
 
 export function photosRoutes(app: FastifyInstance, deps: { photos: PhotosService; requireUser: Guard }): void {
   const { photos, requireUser } = deps;

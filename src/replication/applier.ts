@@ -96,7 +96,7 @@ export class Applier {
       lastContactAt: this.now(),
     });
     if (applicable.length > 0) for (const l of this.appliedListeners) l();
-    return { applied: result.applied, gap: result.gap, missingBlobs: [...missing] };
+    return { applied: result.applied, missingBlobs: [...missing] };
   }
 
   /** Replica lag behind `origin` in ms: the age of the oldest of its writes not applied here. */

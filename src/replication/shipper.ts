@@ -100,7 +100,10 @@ export class Shipper {
     await this.loop;
   }
 
-  /** Ship what is pending once (tests call this with the loop off). Returns whether the peer acknowledged. */
+  /**
+   * One step of the loop that `start()` runs: ship one batch of what is pending (an
+   * empty batch is the heartbeat). Returns whether the peer acknowledged.
+   */
   async shipOnce(): Promise<boolean> {
     const entries = this.deps.log.readRawAfter(this.acked, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, this.deps.durableHead());
     try {

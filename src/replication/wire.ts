@@ -21,8 +21,6 @@ export interface BatchResponse {
   durable: number;
   /** Bodies the receiver needs before it can apply the rest of the batch. */
   missingBlobs: string[];
-  /** The batch skipped sequences the receiver has not applied: resend from `applied + 1`. */
-  gap: boolean;
   epoch: number;
 }
 

@@ -3,12 +3,26 @@
  * noisy JPEG written to a file (so it is not held in the test's memory while streamed).
  */
 
+import type { NonSharedBuffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 
-export async function image(type: 'jpeg' | 'png' | 'webp' | 'gif', width = 800, height = 600): Promise<Buffer> {
+export async function image(
+  type: 'jpeg' | 'png' | 'webp' | 'gif',
+  width = 800,
+  height = 600,
+): Promise<NonSharedBuffer> {
   const base = sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } });
-  return base.toFormat(type).toBuffer();
+  return nonShared(await base.toFormat(type).toBuffer());
+}
+
+/**
+ * sharp's output, typed for a fetch body. sharp types it as a Buffer over any
+ * ArrayBufferLike (shared memory included), which fetch's `BodyInit` refuses; it is
+ * an ordinary Buffer over an ArrayBuffer.
+ */
+export function nonShared(buf: Buffer): NonSharedBuffer {
+  return buf as NonSharedBuffer;
 }
 
 /** A JPEG of random noise of at least `bytes` bytes, written to `file`. */

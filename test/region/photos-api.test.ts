@@ -2,16 +2,17 @@
  * The photos and comments API across two regions started in this process: uploads
  * replicated with their thumbnails and comments, and every refusal with its code.
  */
+import type { NonSharedBuffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
-import { image } from '../helpers/images.js';
+import { image, nonShared } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MAX_UPLOAD = 2 * 1024 * 1024;
 
-async function upload(url: string, token: string | undefined, body: Buffer, type: string) {
+async function upload(url: string, token: string | undefined, body: NonSharedBuffer, type: string) {
   const headers: Record<string, string> = { 'content-type': type };
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${url}/photos`, { method: 'POST', headers, body });
@@ -30,7 +31,7 @@ describe('photos and comments API', () => {
   let admin: string;
   let alice: string;
   let bob: string;
-  let jpeg: Buffer;
+  let jpeg: NonSharedBuffer;
   let photoId: string;
 
   beforeAll(async () => {
@@ -157,11 +158,13 @@ describe('photos and comments API', () => {
   });
 
   it('refuses a decompression bomb (a small file claiming a huge image)', async () => {
-    const bomb = await sharp({
-      create: { width: 10_000, height: 10_000, channels: 3, background: { r: 0, g: 0, b: 0 } },
-    })
-      .png({ compressionLevel: 9 })
-      .toBuffer();
+    const bomb = nonShared(
+      await sharp({
+        create: { width: 10_000, height: 10_000, channels: 3, background: { r: 0, g: 0, b: 0 } },
+      })
+        .png({ compressionLevel: 9 })
+        .toBuffer(),
+    );
     expect(bomb.length).toBeLessThan(MAX_UPLOAD);
     const res = await upload(primary, alice, bomb, 'image/png');
     expect(res.status).toBe(413);

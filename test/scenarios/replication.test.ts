@@ -4,6 +4,7 @@
  * forged inter-region requests. After each: `mraa verify` clean, every acknowledged
  * write present exactly once.
  */
+import type { NonSharedBuffer } from 'node:buffer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { image } from '../helpers/images.js';
 import { allComments, checkExactlyOnce, postComments } from '../helpers/load.js';
@@ -16,7 +17,7 @@ const S = 'ap-northeast-1';
 async function uploadPhoto(
   url: string,
   token: string,
-  body: Buffer,
+  body: NonSharedBuffer,
   type = 'image/png',
 ): Promise<{ status: number; photoId?: string }> {
   const res = await fetch(`${url}/photos`, {

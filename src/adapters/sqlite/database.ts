@@ -37,12 +37,3 @@ function migrate(db: Db): void {
     })();
   }
 }
-
-export function getMeta(db: Db, key: string): string | undefined {
-  const row = db.prepare('SELECT v FROM meta WHERE k = ?').get(key) as { v: string } | undefined;
-  return row?.v;
-}
-
-export function setMeta(db: Db, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(key, value);
-}
