@@ -23,6 +23,7 @@ const FEATURES = [
   'edge',
   'peers',
   'local',
+  'witness',
 ];
 const features = (...except) => `^src/(${FEATURES.filter((f) => !except.includes(f)).join('|')})/`;
 
@@ -144,16 +145,17 @@ const rules = [
   {
     name: 'only-composition-roots-import-adapters',
     comment:
-      'cli and region (and local, the `mraa up` machinery) choose the adapters; everything else takes ports. ' +
+      'cli, region and witness (and local, the `mraa up` machinery) choose the adapters; everything else takes ports. ' +
       'test/ and bench/ are composition roots too. replication and routing: their own rules below.',
-    from: { path: '^src/', pathNot: '^src/(cli|region|local|adapters|replication|routing)/' },
+    from: { path: '^src/', pathNot: '^src/(cli|region|witness|local|adapters|replication|routing)/' },
     to: { path: '^src/adapters/' },
   },
   {
     name: 'nothing-imports-a-composition-root',
-    comment: 'cli and region wire everything together; nothing in src/ imports them (cli may start a region).',
-    from: { path: '^src/', pathNot: '^src/(cli|region)/' },
-    to: { path: '^src/(cli|region)/' },
+    comment:
+      'cli, region and witness wire everything together; nothing in src/ imports them (cli may start a region or a witness).',
+    from: { path: '^src/', pathNot: '^src/(cli|region|witness)/' },
+    to: { path: '^src/(cli|region|witness)/' },
   },
   {
     name: 'replication-storage-through-ports',
@@ -194,7 +196,7 @@ const rules = [
   {
     name: 'routes-are-wired-by-composition-roots',
     comment: "A feature's routes are registered by a composition root; no other feature imports them.",
-    from: { path: '^src/([^/]+)/', pathNot: '^src/(cli|region)/' },
+    from: { path: '^src/([^/]+)/', pathNot: '^src/(cli|region|witness)/' },
     to: { path: '^src/[^/]+/.+\\.routes\\.ts$', pathNot: '^src/$1/' },
   },
 ];

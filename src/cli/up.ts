@@ -22,9 +22,9 @@ import {
 import { startEdge } from '../edge/edge.js';
 import { localControls } from '../edge/local-controls.js';
 import { isLoopback } from '../http/auth-guards.js';
+import { LOG_REDACT } from '../http/log-redact.js';
 import { choosePorts } from '../local/ports.js';
 import { Supervisor } from '../local/supervisor.js';
-import { LOG_REDACT } from '../region/region.js';
 import { Deployment } from './deployment.js';
 import { bold, dim, green, red, table, yellow } from './format.js';
 import { run } from './run.js';

@@ -3,7 +3,6 @@
  * configuration: the embedded voters (every voting region and the witnesses, reached
  * over signed HTTP; this region's own voter in process) or etcd (DESIGN §3a).
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VoterLink } from '../adapters/voters/messages.js';
 import type { Voter } from '../adapters/voters/voter.js';
@@ -12,9 +11,7 @@ import { type Config, voterAddresses } from '../config/config.js';
 import type { PeerClient } from '../peers/peer-client.js';
 import { HttpVoterLink } from '../peers/voter-link.js';
 import type { ControlPlane } from '../ports/control-plane.js';
-
-/** Monotonic milliseconds: what leases are counted on. */
-export const monotonicNow = () => performance.now();
+import { monotonicNow } from '../util/clock.js';
 
 export function buildControlPlane(opts: {
   config: Config;

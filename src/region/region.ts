@@ -26,6 +26,7 @@ import { HybridLogicalClock } from '../core/hlc.js';
 import { buildHttpApp } from '../http/app.js';
 import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
+import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
 import { peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
@@ -47,24 +48,10 @@ import { StateEvents } from '../routing/state-events.js';
 import { StateFollower } from '../routing/state-follower.js';
 import { WriteAdmission } from '../routing/write-admission.js';
 import { WriterLease } from '../routing/writer-lease.js';
-import { buildControlPlane, monotonicNow } from './control-plane.js';
+import { monotonicNow } from '../util/clock.js';
+import { buildControlPlane } from './control-plane.js';
 import { controlPlaneMetrics, controlPlaneStatus } from './control-plane-status.js';
 import { TABLES } from './tables.js';
-
-export const LOG_REDACT = [
-  'password',
-  '*.password',
-  'newPassword',
-  'currentPassword',
-  'token',
-  '*.token',
-  'passwordHash',
-  '*.passwordHash',
-  'secrets',
-  '*.secrets',
-  'req.headers.authorization',
-  'headers.authorization',
-];
 
 export interface RegionOptions {
   config: LoadedConfig;

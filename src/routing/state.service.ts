@@ -220,6 +220,11 @@ export class StateService {
   async keep(record: StateRecord): Promise<boolean> {
     const mine = this.records.get(record.appId);
     if (mine && mine.epoch >= record.epoch) return false;
+    if (isWriter(record, this.deps.region)) {
+      // Take the lease before serving the record: clients that follow it find the new writer admitting.
+      this.deps.lease.follow(record);
+      await this.deps.lease.renew();
+    }
     await this.deps.tables.put(APP_CONFIG_TABLE, { ...record }, { stamp: () => this.stampAt(record.epoch) });
     return true;
   }

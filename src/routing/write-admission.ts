@@ -60,6 +60,13 @@ export class WriteAdmission {
 
   private requireLease(epoch: number, when?: string): void {
     if (this.deps.lease.admits(epoch)) return;
+    if (this.deps.lease.fencing) {
+      throw new DomainError('fenced', 'writes are paused: the application is being fenced', {
+        retryAfter: FENCED_RETRY_AFTER_SECONDS,
+        activeRegion: this.deps.region,
+        epoch,
+      });
+    }
     const why = this.deps.lease.error ? ` (${this.deps.lease.error})` : '';
     throw new DomainError(
       'no_quorum',

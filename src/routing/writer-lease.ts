@@ -60,6 +60,11 @@ export class WriterLease {
     return !!l && this.suspended === 0 && l.epoch === epoch && this.o.now() < l.validUntil;
   }
 
+  /** Whether admission is suspended for a fence this region is proposing. */
+  get fencing(): boolean {
+    return this.suspended > 0;
+  }
+
   /** The lease held now, with the time left on it (for /status and metrics). */
   status(): { holder: string; epoch: number; remainingMs: number } | undefined {
     const l = this.lease;

@@ -12,11 +12,11 @@ import { Voter } from '../adapters/voters/voter.js';
 import { VoterFiles } from '../adapters/voters/voter-files.js';
 import type { LoadedConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
+import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
 import { voterRoutes } from '../peers/voter.routes.js';
-import { monotonicNow } from '../region/control-plane.js';
-import { LOG_REDACT } from '../region/region.js';
+import { monotonicNow } from '../util/clock.js';
 
 export interface RunningWitness {
   name: string;

@@ -42,8 +42,8 @@ interface Grant {
 
 interface AppVoterState extends DurableVoterState {
   grant: Grant | null;
-  /** Renewals of the grant are refused until then: a change waits for the lease to run out. */
-  blockRenewalsUntil: number;
+  /** Renewals of this lease are refused until `until`: a change waits for the lease to run out. */
+  blocked: Grant | null;
   reports: Map<string, { epoch: number; logHead: number; at: number }>;
 }
 
@@ -126,11 +126,23 @@ export class Voter {
     const lease = this.leaseInfo(app);
     const grant = app.grant;
     if (lease && grant && movesWritesAway(grant, proposal.value, from)) {
-      app.blockRenewalsUntil = Math.max(app.blockRenewalsUntil, grant.until);
+      // Renewals stay refused for a full period after the lease ends, so the refused change
+      // gets its turn: refused only until the lease ends, a holder that renews the moment it
+      // may could hold this voter's grant for ever and the change (a read that repairs
+      // the register, a forced switch) would never be accepted here.
+      app.blocked = { holder: grant.holder, epoch: grant.epoch, until: grant.until + this.options.leaseMs };
       return { ok: false, op: 'accept', reason: 'lease', lease };
     }
     await this.persist(appId, app, { promise: proposal.ballot, accepted: proposal });
-    if (grant && !keepsWriter(grant, proposal.value.record)) app.grant = null;
+    // The holder's own fence does not end its lease here: until the lease runs out, or
+    // the holder releases it once it knows its fence committed, the grant still blocks
+    // any change that moves writes to another region. The holder may still be admitting:
+    // its fence can fail on its side (answers lost) after being accepted here, or be
+    // proposed before it knew it was the writer. (This cleared the grant of every value
+    // that did not keep the writer, the holder's fence included: a forced switch to
+    // another region at the fence's epoch was then accepted at once, while the holder
+    // still admitted. Found by test/simulation.)
+    if (grant && !lease) app.grant = null;
     return { ok: true, op: 'accept' };
   }
 
@@ -140,7 +152,10 @@ export class Voter {
     if (!record || record.epoch !== request.epoch || !isWriter(record, request.holder)) {
       return { ok: false, op: 'grant', reason: 'not_writer', epoch: record?.epoch ?? null };
     }
-    if (now < app.blockRenewalsUntil) return { ok: false, op: 'grant', reason: 'moving', epoch: record.epoch };
+    const b = app.blocked;
+    if (b && b.holder === request.holder && b.epoch === request.epoch && now < b.until) {
+      return { ok: false, op: 'grant', reason: 'moving', epoch: record.epoch };
+    }
     const until = now + request.durationMs;
     app.grant = { holder: request.holder, epoch: request.epoch, until: Math.max(until, app.grant?.until ?? 0) };
     app.reports.set(request.holder, { epoch: request.epoch, logHead: request.logHead, at: now });
@@ -177,7 +192,7 @@ export class Voter {
       record && record.state !== 'fenced'
         ? { holder: record.activeRegion, epoch: record.epoch, until: this.options.now() + this.options.leaseMs }
         : null;
-    return { ...durable, grant, blockRenewalsUntil: 0, reports: new Map() };
+    return { ...durable, grant, blocked: null, reports: new Map() };
   }
 }
 

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StateRecord } from '../../core/app-state.js';
-import { DomainError } from '../../core/errors.js';
+import { DomainError, isDomainError } from '../../core/errors.js';
 import {
   type ChangeOptions,
   type ChangeOutcome,
@@ -61,6 +61,8 @@ export function leaseMargin(leaseMs: number, maxClockDrift: number): number {
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 1000;
+/** How long a read waits for its write-back before it looks at the voters again. */
+const READ_REPAIR_TIMEOUT_MS = 250;
 
 type Answer = { voter: string; reply?: VoterReply; error?: string };
 
@@ -75,20 +77,29 @@ export class VotersControlPlane implements ControlPlane {
   }
 
   async read(appId: string): Promise<StateRecord | undefined> {
-    const peeks = await this.ask({ op: 'peek', appId });
-    const accepted = peeks.flatMap((a) => (a.reply?.ok && a.reply.op === 'peek' ? [a.reply.accepted] : []));
-    if (accepted.length >= this.majority) {
+    const deadline = this.o.now() + 2 * this.o.leaseMs;
+    for (;;) {
+      const peeks = await this.ask({ op: 'peek', appId });
+      const accepted = peeks.flatMap((a) => (a.reply?.ok && a.reply.op === 'peek' ? [a.reply.accepted] : []));
+      if (accepted.length < this.majority) throw noQuorum('read the state', peeks, this.majority);
       const newest = newestAccepted(accepted);
       const same = accepted.filter((x) => compareBallots(x?.ballot ?? null, newest?.ballot ?? null) === 0).length;
       if (same >= this.majority) return newest?.value.record;
-    } else {
-      throw noQuorum('read the state', peeks, this.majority);
+      // Not settled: write the newest possibly chosen value back. A lease that blocks the
+      // write-back is not waited out here: the voters may settle meanwhile (a healed link),
+      // so look again soon instead.
+      try {
+        const outcome = await this.round(appId, (current) => current, {
+          requester: this.o.self,
+          timeoutMs: READ_REPAIR_TIMEOUT_MS,
+        });
+        return outcome.value?.record;
+      } catch (err) {
+        if (!isDomainError(err) || (err.code === 'no_quorum' && !err.details.lease)) throw err;
+        if (this.o.now() + READ_REPAIR_TIMEOUT_MS >= deadline) throw err;
+        await this.o.sleep(READ_REPAIR_TIMEOUT_MS * (0.5 + this.o.random()));
+      }
     }
-    const outcome = await this.round(appId, (current) => current, {
-      requester: this.o.self,
-      timeoutMs: 2 * this.o.leaseMs,
-    });
-    return outcome.value?.record;
   }
 
   async change(
