@@ -34,7 +34,19 @@ const controlPlaneSchema = z
     /** `voters`: the regions and the witnesses run CASPaxos; `etcd`: an etcd cluster holds the register. */
     kind: z.enum(['voters', 'etcd']).default('voters'),
     /** Voters that are not regions (a third site): name and URL of each `mraa witness`. */
-    witnesses: z.array(z.object({ name: nameSchema, url: z.url() })).default([]),
+    witnesses: z
+      .array(
+        z.object({
+          name: nameSchema,
+          url: z.url(),
+          /** host:port the witness binds, when others reach it at another address (`url`: a proxy, a NAT). */
+          listen: z
+            .string()
+            .regex(/^[^\s:]+:\d{1,5}$/, 'listen is host:port')
+            .optional(),
+        }),
+      )
+      .default([]),
     /** Regions that do not vote (after a break-glass `mraa voters replace`); every other region votes. */
     nonVoting: z.array(nameSchema).default([]),
     etcd: z.object({ endpoints: z.array(z.url()).min(1), prefix: z.string().min(1).default('/mraa') }).optional(),
@@ -174,6 +186,6 @@ export function voterAddresses(config: Config): VoterAddress[] {
   const cp = config.controlPlane;
   return [
     ...config.regions.filter((r) => !cp.nonVoting.includes(r.name)).map((r) => ({ name: r.name, url: peerUrl(r) })),
-    ...cp.witnesses,
+    ...cp.witnesses.map((w) => ({ name: w.name, url: w.url })),
   ];
 }

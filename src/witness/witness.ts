@@ -50,7 +50,8 @@ export async function startWitness(opts: {
   app.get('/readyz', async () => ({ status: 'ready', witness: name }));
   voterRoutes(app, { voter, verifier });
   const url = new URL(self.url);
-  await app.listen({ host: url.hostname, port: Number(url.port) });
+  const [host, port] = self.listen ? self.listen.split(':') : [url.hostname, url.port];
+  await app.listen({ host: host!, port: Number(port) });
   logger.info({ url: self.url, dataDir: dir }, 'witness listening');
   return { name, url: self.url, app, close: () => app.close() };
 }

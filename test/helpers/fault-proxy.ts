@@ -1,7 +1,11 @@
 /**
  * @module A fault-injecting TCP proxy on loopback, placed between regions: it passes
  * traffic, delays it, black-holes it (connections hang) or resets it (connections
- * refused and cut), switched at run time by the test.
+ * refused and cut), switched at run time by the test. It can also cut only the
+ * connections of some senders: inter-region requests name their region in a signed
+ * header, and one process's keep-alive connection carries only its own requests, so
+ * the first bytes of a connection say whose it is (a partition of one region from
+ * one destination, while others still pass).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -13,6 +17,9 @@ export class FaultProxy {
   mode: ProxyMode = 'pass';
   delayMs = 0;
   port = 0;
+  /** Senders (region names) whose connections are refused and cut. */
+  private readonly cut = new Set<string>();
+  private readonly senders = new Map<Socket, string>();
 
   constructor(
     private readonly targetPort: number,
@@ -33,6 +40,17 @@ export class FaultProxy {
     if (mode !== 'pass') for (const s of this.sockets) if (mode === 'reset') s.destroy();
   }
 
+  /** Refuses and cuts the connections of these senders (by the x-mraa-region header), others pass. */
+  cutFrom(...regions: string[]): void {
+    for (const r of regions) this.cut.add(r);
+    for (const [socket, sender] of this.senders) if (this.cut.has(sender)) socket.destroy();
+  }
+
+  /** Lets every sender through again. */
+  heal(): void {
+    this.cut.clear();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -46,8 +64,22 @@ export class FaultProxy {
       s.on('close', () => this.sockets.delete(s));
       s.on('error', () => undefined);
     }
+    let classified = false;
     const relay = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
+      from.on('data', (chunk: Buffer) => {
+        if (from === client && !classified) {
+          // The first bytes of a connection carry its first request's headers.
+          classified = true;
+          const sender = /x-mraa-region:\s*([a-z0-9-]+)/i.exec(chunk.toString('latin1'))?.[1];
+          if (sender) this.senders.set(client, sender);
+          client.once('close', () => this.senders.delete(client));
+        }
+        const sender = this.senders.get(client);
+        if (sender && this.cut.has(sender)) {
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
         if (this.mode === 'blackhole') return; // dropped on the floor
         if (this.mode === 'reset') {
           from.destroy();

@@ -20,6 +20,8 @@ export interface LocalDeployment {
   /** Region name → client URL. */
   url: Record<string, string>;
   proxies: Map<string, FaultProxy>;
+  /** With `proxies`: the proxy every region reaches the witness through. */
+  witnessProxy: FaultProxy | undefined;
   adminToken: string;
   pid(region: string): number;
   kill(region: string): Promise<void>;
@@ -33,6 +35,7 @@ export async function startDeployment(
   options: { proxies?: boolean; customize?: (c: Config) => Config } = {},
 ): Promise<LocalDeployment> {
   const proxies = new Map<string, FaultProxy>();
+  let witnessProxy: FaultProxy | undefined;
   const env = { MRAA_ADMIN_PASSWORD: ADMIN_PASSWORD };
   let d: ThrowawayDeployment;
   try {
@@ -46,9 +49,19 @@ export async function startDeployment(
             await proxy.start();
             proxies.set(r.name, proxy);
           }
+          const witness = config.controlPlane.witnesses[0]!;
+          const witnessPort = Number(new URL(witness.url).port);
+          witnessProxy = new FaultProxy(witnessPort);
+          await witnessProxy.start();
           config = {
             ...config,
             regions: config.regions.map((r) => ({ ...r, peerUrl: `http://127.0.0.1:${proxies.get(r.name)!.port}` })),
+            controlPlane: {
+              ...config.controlPlane,
+              witnesses: [
+                { ...witness, url: `http://127.0.0.1:${witnessProxy.port}`, listen: `127.0.0.1:${witnessPort}` },
+              ],
+            },
           };
         }
         return options.customize?.(config) ?? config;
@@ -56,9 +69,15 @@ export async function startDeployment(
     });
   } catch (err) {
     for (const p of proxies.values()) await p.close();
+    await witnessProxy?.close();
     throw err;
   }
   const url = Object.fromEntries(d.config.regions.map((r) => [r.name, r.url]));
+  /** Where a region or a witness itself listens (not through a proxy). */
+  const addressOf = (name: string) => {
+    const w = d.config.controlPlane.witnesses.find((x) => x.name === name);
+    return w ? (w.listen ? `http://${w.listen}` : w.url) : url[name];
+  };
   const pids = new Map((await d.processes()).map((p) => [p.name, p.pid!]));
   const restarted = new Map<string, Background>();
 
@@ -68,20 +87,27 @@ export async function startDeployment(
     up: { output: d.output },
     url,
     proxies,
+    witnessProxy,
     adminToken: d.adminToken,
     pid: (region) => pids.get(region)!,
     async kill(region) {
       process.kill(pids.get(region)!, 'SIGKILL');
       await waitFor(
         `${region} to stop answering`,
-        async () => !(await fetch(`${url[region]}/healthz`).catch(() => undefined)),
+        async () => !(await fetch(`${addressOf(region)}/healthz`).catch(() => undefined)),
       );
     },
     async restart(region) {
-      const bg = spawnMraa(d.dir, ['region', '--region', region], env);
+      const witness = d.config.controlPlane.witnesses.some((w) => w.name === region);
+      const bg = spawnMraa(d.dir, witness ? ['witness', '--name', region] : ['region', '--region', region], env);
       restarted.set(region, bg);
       pids.set(region, bg.proc.pid!);
-      await d.waitReady(region);
+      if (witness) {
+        await waitFor(
+          `${region} to answer`,
+          async () => (await fetch(`${addressOf(region)}/readyz`).catch(() => undefined))?.ok === true,
+        );
+      } else await d.waitReady(region);
     },
     cli: (args) => mraa(d.dir, args, env),
     signIn: d.signIn,
@@ -89,6 +115,7 @@ export async function startDeployment(
       for (const bg of restarted.values()) await bg.stop('SIGTERM');
       await d.close();
       for (const p of proxies.values()) await p.close();
+      await witnessProxy?.close();
     },
   };
 }
