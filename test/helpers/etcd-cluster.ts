@@ -135,7 +135,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     },
   };
   try {
-    members.forEach((_, i) => start(i));
+    for (let i = 0; i < n; i++) start(i);
     await Promise.all(members.map((_, i) => healthy(i)));
   } catch (err) {
     await cluster.close();

@@ -19,7 +19,10 @@
  *   renewal already past its check, and etcd's expiry sweep, every 500 ms). The
  *   change commits only with a txn that requires the writer key to be absent: no
  *   interleaving lets two writers in. A fence asked by the holder itself does not
- *   wait: it deletes the writer key in the same txn.
+ *   wait, and does not end the lease either (as in the voters): the holder may not
+ *   learn that its fence committed and go on admitting, so a later change that moves
+ *   writes elsewhere still waits for the lease, which can no longer be renewed (the
+ *   register has moved on), or for the holder's `release` (revoke: the key goes with it).
  * - `${prefix}/${appId}/report/${region}` = {epoch, logHead, at}: no lease, rewritten by
  *   each successful `acquire` (in its txn), read by `lastWriterReport`.
  *
@@ -159,7 +162,8 @@ export class EtcdControlPlane implements ControlPlane {
           !!writer &&
           options.requester === writer.holder &&
           record.state === 'fenced' &&
-          record.activeRegion === writer.holder;
+          record.activeRegion === writer.holder &&
+          record.epoch === writer.epoch + 1;
         if (writer && !keeps && !fenceByHolder) {
           // A live writer lease: stop its renewals, tell the caller, wait for the key to go.
           waitingSince ??= this.o.now();
@@ -180,6 +184,7 @@ export class EtcdControlPlane implements ControlPlane {
             lastUnavailable = unavailable(err);
           }
           if (this.o.now() >= deadline) {
+            if (lastUnavailable) throw noQuorum('change the state', lastUnavailable);
             throw new DomainError(
               'no_quorum',
               `${writer.holder} still holds the writer lease of epoch ${writer.epoch} and the change could not wait ` +
@@ -204,8 +209,8 @@ export class EtcdControlPlane implements ControlPlane {
           op.put(stateKey, JSON.stringify({ record, changeId } satisfies StateValue)),
           op.del(this.key(appId, 'moving')),
         ];
-        if (fenceByHolder) success.push(op.del(writerKey));
         try {
+          // The writer key as read: absent, or (the holder's own fence, or no move) the same lease.
           const result = await this.client.txn(
             [cmp.modRevision(stateKey, snap.state?.mod ?? 0), cmp.modRevision(writerKey, writer?.mod ?? 0)],
             success,
