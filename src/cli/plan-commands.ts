@@ -42,10 +42,13 @@ async function runPlan(
       );
     }
     if (loss) {
-      const what = loss.entries === null ? 'an unknown number of' : `at least ${loss.entries}`;
+      const known = loss.entries === null ? 'an unknown number of' : `at least ${loss.entries}`;
+      const tail = loss.unreportedMs
+        ? `, and any it acknowledged in the ${formatMs(loss.unreportedMs)} after its last report while its lease ran`
+        : '';
       console.log(
         yellow(
-          `Possible loss: ${loss.region} had ${what} logged write(s) not yet applied by ${r.activeRegion}` +
+          `Possible loss: ${loss.region} had ${known} logged write(s) not yet applied by ${r.activeRegion}${tail}` +
             `${loss.basis ? ` (${loss.basis})` : ''}.`,
         ),
       );

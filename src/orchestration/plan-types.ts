@@ -27,7 +27,7 @@ export type RegionRecord = StateRecord & {
   /** Whether the answering region reads the state register from a majority of voters. */
   quorum?: boolean;
   /** On a forced switch: what the old writer may have had that the new one had not applied. */
-  possibleLoss?: Backlog & { region: string; basis?: string };
+  possibleLoss?: Backlog & { region: string; basis?: string; unreportedMs?: number };
   /** On a change that waited for an old writer's lease to run out: whose, and how long. */
   waitedForLease?: { holder: string; epoch: number; waitedMs: number };
 };

@@ -37,7 +37,7 @@ import { photosRoutes } from '../photos/photos.routes.js';
 import { PhotosService } from '../photos/photos.service.js';
 import { ConflictLog } from '../replication/conflicts.js';
 import { Digests } from '../replication/digest.js';
-import { appliedFromChecker, drainChecker } from '../replication/drain.js';
+import { drainChecker } from '../replication/drain.js';
 import { ReplicationProgress } from '../replication/progress.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
@@ -147,7 +147,6 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     lease,
     leaseMs: cp.leaseMs,
     drainCheck: drainChecker(self.name, progress, peerClient, peerUrlOf),
-    appliedFrom: appliedFromChecker(self.name, progress, peerClient, peerUrlOf),
     announce,
   });
   await state.init();
@@ -281,7 +280,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       if (appId === config.appId && epoch > state.highestEpoch()) follower.hint();
     },
   });
-  voterRoutes(app, { voter, verifier });
+  voterRoutes(app, { voter, verifier, metrics });
   replicationRoutes(app, {
     appId: config.appId,
     region: self.name,

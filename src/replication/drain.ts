@@ -5,7 +5,7 @@
  */
 
 import type { PeerClient } from '../peers/peer-client.js';
-import type { AppliedFrom, DrainCheck, DrainStatus } from '../routing/state.service.js';
+import type { DrainCheck, DrainStatus } from '../routing/state.service.js';
 import type { ReplicationProgress } from './progress.js';
 
 export function localDrainStatus(progress: ReplicationProgress, from: string, epoch: number): DrainStatus {
@@ -39,15 +39,4 @@ export function drainChecker(
       return { drained: false, backlog: { entries: null, bytes: null } };
     }
   };
-}
-
-/** How far `target` has applied `from`'s log (null when it cannot tell). */
-export function appliedFromChecker(
-  self: string,
-  progress: ReplicationProgress,
-  client: PeerClient,
-  urlOf: (region: string) => string | undefined,
-): AppliedFrom {
-  const check = drainChecker(self, progress, client, urlOf);
-  return async (target, from) => (await check(target, from, Number.MAX_SAFE_INTEGER)).applied ?? null;
 }

@@ -44,11 +44,13 @@ export interface DrainStatus {
 /** Asks the would-be writer whether it has applied `from`'s log up to its barrier for `epoch`. */
 export type DrainCheck = (target: string, from: string, epoch: number) => Promise<DrainStatus>;
 
-/** What `target` has applied of `from`'s log (the sequence), for a forced switch's loss report. */
-export type AppliedFrom = (target: string, from: string) => Promise<number | null>;
-
 export interface PossibleLoss extends Backlog {
   region: string;
+  /**
+   * How long before its lease ran out the old writer may have acknowledged writes that
+   * nobody else heard of (since its last report to the voters or its last batch); 0 when none.
+   */
+  unreportedMs: number;
   /** How the figure was measured. */
   basis: string;
 }
@@ -83,8 +85,8 @@ export class StateService {
       plane: ControlPlane;
       lease: WriterLease;
       leaseMs: number;
+      /** Also what a forced switch's loss report reads (with an epoch no barrier reaches). */
       drainCheck: DrainCheck;
-      appliedFrom: AppliedFrom;
       /** Tells the other regions that the register moved (they read it; nothing more). */
       announce: (record: StateRecord) => void;
       now?: () => Date;
@@ -194,7 +196,8 @@ export class StateService {
               epoch: now?.epoch ?? null,
             });
           }
-          return plan.next;
+          // Stamped when the change is accepted, not when it was asked (a forced switch may wait).
+          return { ...plan.next, changedAt: this.now().toISOString() };
         },
         { requester: this.deps.region, timeoutMs: changeTimeoutMs(this.deps.leaseMs) },
       );
@@ -206,7 +209,8 @@ export class StateService {
     resume?.();
     if (ownFence) void this.deps.lease.release(current.epoch);
     this.deps.announce(outcome.record);
-    const possibleLoss = plan.kind === 'forced-switch' ? await this.lossOf(appId, current, outcome.record) : undefined;
+    const possibleLoss =
+      plan.kind === 'forced-switch' ? await this.lossOf(appId, current, outcome.record) : undefined;
     return {
       record: outcome.record,
       plan,
@@ -230,33 +234,34 @@ export class StateService {
   }
 
   /**
-   * Measured once the old writer's lease has run out (the switch committed): its last
-   * log head reported to the voters with a lease renewal, less what the new writer
-   * has applied of its log. Writes it acknowledged after its last renewal are not
-   * known to anyone but itself, so the figure is a lower bound; unknown is null, never 0.
+   * Measured once the old writer's lease has run out (the switch committed): the
+   * newest log position of the old writer anyone heard of (its last report to the
+   * voters with a lease renewal, or the head named in its last batch to the new
+   * writer) less what the new writer has applied. Writes it acknowledged after that
+   * were heard by nobody: the report says for how long that may have gone on (up to a
+   * lease period after its last renewal), so it never reads as a bare 0.
    */
   private async lossOf(appId: string, from: StateRecord, to: StateRecord): Promise<PossibleLoss> {
     const old = from.activeRegion;
-    const [report, applied] = await Promise.all([
+    const [report, drain] = await Promise.all([
       this.deps.plane.lastWriterReport(appId, old).catch(() => undefined),
-      this.deps.appliedFrom(to.activeRegion, old).catch(() => null),
+      this.deps.drainCheck(to.activeRegion, old, Number.MAX_SAFE_INTEGER).catch(() => undefined),
     ]);
-    if (!report || applied === null) {
-      return {
-        region: old,
-        entries: null,
-        bytes: null,
-        basis: report ? `what ${to.activeRegion} applied is unknown` : `${old} reported no log position to the voters`,
-      };
-    }
-    return {
-      region: old,
-      entries: Math.max(0, report.logHead - applied),
-      bytes: null,
-      basis:
-        `at least: ${old}'s log head ${report.logHead} (reported ${report.ageMs} ms ago with its lease) ` +
-        `less ${applied} applied by ${to.activeRegion}`,
-    };
+    const applied = drain?.applied;
+    const fromReport = report && applied !== undefined ? Math.max(0, report.logHead - applied) : null;
+    const fromBatches = drain?.backlog.entries ?? null;
+    const known = fromReport === null && fromBatches === null ? null : Math.max(fromReport ?? 0, fromBatches ?? 0);
+    // Its lease could last up to one period after its last renewal (its last report): writes
+    // acknowledged in that time were reported to nobody.
+    const unreportedMs = this.deps.leaseMs;
+    const parts = [
+      report
+        ? `${old} reported log position ${report.logHead} to the voters ${report.ageMs} ms ago`
+        : `${old} reported no log position to the voters`,
+      applied !== undefined ? `${to.activeRegion} has applied up to ${applied}` : `${to.activeRegion}'s progress is unknown`,
+      fromBatches !== null ? `${fromBatches} entries of its last batches not applied` : null,
+    ].filter(Boolean);
+    return { region: old, entries: known, bytes: null, unreportedMs, basis: parts.join('; ') };
   }
 
   private checkApp(appId: string): void {
