@@ -4,6 +4,7 @@
  * over signed HTTP; this region's own voter in process) or etcd (DESIGN §3a).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EtcdControlPlane } from '../adapters/etcd/etcd-control-plane.js';
 import type { VoterLink } from '../adapters/voters/messages.js';
 import type { Voter } from '../adapters/voters/voter.js';
 import { VotersControlPlane } from '../adapters/voters/voters-control-plane.js';
@@ -22,7 +23,15 @@ export function buildControlPlane(opts: {
   localVoter?: Voter;
 }): ControlPlane {
   const cp = opts.config.controlPlane;
-  if (cp.kind === 'etcd') throw new Error('the etcd control plane is not wired yet');
+  if (cp.kind === 'etcd') {
+    return new EtcdControlPlane({
+      endpoints: cp.etcd!.endpoints,
+      prefix: cp.etcd!.prefix,
+      leaseMs: cp.leaseMs,
+      maxClockDrift: cp.maxClockDrift,
+      now: monotonicNow,
+    });
+  }
   const links: VoterLink[] = voterAddresses(opts.config).map((v) =>
     v.name === opts.self && opts.localVoter
       ? { name: v.name, send: (request) => opts.localVoter!.handle(request, opts.self) }
