@@ -6,11 +6,13 @@
  * - prepare(b): promise b if it is higher than any promise; answer the accepted value.
  * - accept(b, v): accept if b is not below the promise, unless v moves writes away
  *   from a holder whose lease this voter granted and has not yet run out (a fence
- *   asked by the holder itself excepted). A refused move also stops renewals of that
+ *   asked by the holder itself excepted; the lease outlives that fence, until it runs
+ *   out or the holder releases it). A refused move also stops renewals of that
  *   lease, so a forced switch waits at most one lease period.
  * - Promises and accepted values reach the disk (VoterStorage, fsynced) before the
  *   answer; leases live in memory only: a voter that restarts treats the writer of
- *   its accepted value as holding a lease for one full lease period.
+ *   its accepted value (the fenced writer, under a fence) as holding a lease for one
+ *   full lease period.
  * - grant(holder, epoch): granted when the accepted value names `holder` as the
  *   writer at `epoch`; the lease runs `durationMs` on this voter's monotonic clock
  *   from when the request arrived.
@@ -141,7 +143,8 @@ export class Voter {
     // proposed before it knew it was the writer. (This cleared the grant of every value
     // that did not keep the writer, the holder's fence included: a forced switch to
     // another region at the fence's epoch was then accepted at once, while the holder
-    // still admitted. Found by test/simulation.)
+    // still admitted. Found by test/simulation, e.g. SIM_SEED=1257: a fence committed
+    // though its proposer saw it fail and resumed; the graceful switch after it did not wait.)
     if (grant && !lease) app.grant = null;
     return { ok: true, op: 'accept' };
   }
@@ -184,14 +187,22 @@ export class Voter {
     return state;
   }
 
-  /** A voter that starts does not know which leases it granted: it honours the writer's for a full period. */
+  /**
+   * A voter that starts does not know which leases it granted: it honours the writer's
+   * for a full period. Under a fenced record that is the fenced writer's lease of the
+   * epoch before: its own fence does not end it (see accept), so a voter restarted
+   * after accepting the fence must not let a new writer in at once either.
+   */
   private async load(appId: string): Promise<AppVoterState> {
     const durable = (await this.options.storage.load(appId)) ?? { promise: null, accepted: null };
     const record = durable.accepted?.value.record;
-    const grant =
-      record && record.state !== 'fenced'
-        ? { holder: record.activeRegion, epoch: record.epoch, until: this.options.now() + this.options.leaseMs }
-        : null;
+    const grant = record
+      ? {
+          holder: record.activeRegion,
+          epoch: record.state === 'fenced' ? record.epoch - 1 : record.epoch,
+          until: this.options.now() + this.options.leaseMs,
+        }
+      : null;
     return { ...durable, grant, blocked: null, reports: new Map() };
   }
 }

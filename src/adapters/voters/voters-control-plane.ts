@@ -265,7 +265,7 @@ function newestAccepted(values: Array<Accepted | null>): Accepted | null {
  * counts for b too. (Counting only the voters that still report b exactly passed
  * over a value chosen at b by voters one of which had since accepted a newer,
  * unchosen value, down to an older value or none: a read returned an empty register
- * after epoch 1 was committed. Found by test/simulation, SIM_SEED=63.)
+ * after epoch 1 was committed. Found by test/simulation, e.g. SIM_SEED=7.)
  */
 function possiblyChosen(values: Array<Accepted | null>, silent: number, majority: number): Accepted | null {
   const accepted = values.filter((v): v is Accepted => v !== null);
