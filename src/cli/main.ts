@@ -12,6 +12,7 @@ import { registerStatusCommand } from './status-command.js';
 import { registerUpCommand } from './up.js';
 import { registerUsersCommand } from './users-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerVotersCommand } from './voters-command.js';
 import { registerWitnessCommand } from './witness-command.js';
 
 const program = new Command('mraa')
@@ -22,6 +23,7 @@ const program = new Command('mraa')
 registerUpCommand(program);
 registerRegionCommand(program);
 registerWitnessCommand(program);
+registerVotersCommand(program);
 registerStateCommands(program);
 registerPlanCommands(program);
 registerDrillCommand(program);

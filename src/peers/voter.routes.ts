@@ -2,13 +2,16 @@
  * @module The voter's HTTP endpoint: `POST /internal/voter`, one control-plane message
  * (src/adapters/voters/messages.ts) per request, signed with the replication key. The
  * sender named by the signature is the one the voter trusts as the requester (a fence
- * by the lease holder is recognised by it).
+ * by the lease holder is recognised by it). With metrics, every request is counted by
+ * operation and sender (`mraa_voter_requests_total`: the `grant`s are lease renewals).
  */
 import type { FastifyInstance } from 'fastify';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { VoterRequest } from '../adapters/voters/messages.js';
 import type { Voter } from '../adapters/voters/voter.js';
 import { APP_STATES } from '../core/app-state.js';
+import type { Metrics } from '../http/metrics.js';
 import { parseWith } from '../http/validation.js';
 import { peerAuthHook } from './peer.routes.js';
 import type { PeerVerifier } from './peer-auth.js';
@@ -46,11 +49,29 @@ const requestSchema = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('release'), appId, holder: name, epoch }),
   z.strictObject({ op: z.literal('status'), appId }),
+  z.strictObject({
+    op: z.literal('seed'),
+    appId,
+    ballot,
+    value: z.strictObject({ record, changeId: z.string().min(1).max(128) }),
+  }),
 ]);
 
-export function voterRoutes(app: FastifyInstance, deps: { voter: Voter; verifier: PeerVerifier }): void {
+export function voterRoutes(
+  app: FastifyInstance,
+  deps: { voter: Voter; verifier: PeerVerifier; metrics?: Metrics },
+): void {
+  const requests = deps.metrics
+    ? new Counter({
+        name: 'mraa_voter_requests_total',
+        help: 'Control-plane requests this voter received over the network, by operation and sender',
+        labelNames: ['op', 'from'] as const,
+        registers: [deps.metrics.registry],
+      })
+    : undefined;
   app.post(VOTER_PATH, { preHandler: peerAuthHook(deps.verifier) }, async (request) => {
     const message = parseWith(requestSchema, request.body) as VoterRequest;
+    requests?.inc({ op: message.op, from: request.peer!.region });
     return deps.voter.handle(message, request.peer!.region);
   });
 }

@@ -5,9 +5,13 @@
  * Every write is timed in this one process, so "acknowledged by both regions in
  * overlapping time" is checked on one clock.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
+import { choosePorts } from '../../src/local/ports.js';
+import { type Background, spawnMraa } from '../helpers/cli.js';
 import { image } from '../helpers/images.js';
 import { allComments, checkExactlyOnce } from '../helpers/load.js';
 import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
@@ -227,5 +231,88 @@ describe('control plane scenarios', { timeout: 240_000 }, () => {
     // One returns: a majority again, writes resume without an operator.
     await dep.restart(W);
     await waitFor('writes to resume', async () => (await post(P)).status === 201, { timeoutMs: 15_000 });
+  });
+
+  it('mraa voters replace: with two voter sites gone for good, the operator replaces them and writes resume after a fence', async () => {
+    d = await startDeployment({ customize: withShortLease });
+    const dep = d;
+    const photoId = await newPhoto(dep);
+    await dep.kill(S);
+    await dep.kill(W);
+    const post = () =>
+      fetch(`${dep.url[P]}/comments/${photoId}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dep.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'after the break-glass' }),
+      });
+    await waitFor('writes to stop', async () => (await post()).status === 503, { timeoutMs: LEASE_MS * 3 });
+    const listed = await dep.cli(['voters', 'list']);
+    expect(listed.code).toBe(1);
+    expect(listed.stdout).toMatch(/Only 1 of 3 voters answer; 2 are needed/);
+
+    // A new witness on a new site: its host has a configuration naming it.
+    const [port] = await choosePorts(1, 0);
+    const witness2 = { name: 'witness2', url: `http://127.0.0.1:${port}` };
+    const file = join(dep.dir, 'mraa.config.json');
+    const current = JSON.parse(readFileSync(file, 'utf8')) as Config;
+    const hostFile = join(dep.dir, 'witness2.config.json');
+    writeFileSync(
+      hostFile,
+      JSON.stringify({
+        ...current,
+        controlPlane: { ...current.controlPlane, witnesses: [...current.controlPlane.witnesses, witness2] },
+      }),
+      { mode: 0o600 },
+    );
+    const w2: Background = spawnMraa(dep.dir, ['witness', '--name', 'witness2', '--config', hostFile]);
+    try {
+      await waitFor(
+        'witness2',
+        async () => (await fetch(`${witness2.url}/readyz`).catch(() => undefined))?.ok === true,
+      );
+
+      const unconfirmed = await dep.cli([
+        'voters',
+        'replace',
+        '--remove',
+        S,
+        W,
+        '--add-witness',
+        `witness2=${witness2.url}`,
+      ]);
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toMatch(/Not confirmed: nothing was changed/);
+      expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(current, null, 2) + '\n');
+
+      const replaced = await dep.cli([
+        'voters',
+        'replace',
+        '--remove',
+        S,
+        W,
+        '--add-witness',
+        `witness2=${witness2.url}`,
+        '--confirm',
+        'photos',
+      ]);
+      expect(replaced.code, replaced.stdout + replaced.stderr).toBe(0);
+      const after = JSON.parse(readFileSync(file, 'utf8')) as Config;
+      expect(after.controlPlane.witnesses.map((w) => w.name)).toEqual(['witness2']);
+      expect(after.controlPlane.nonVoting).toEqual([S]);
+
+      // The primary restarted on the new voter set reads the fenced record, then the operator lifts the fence.
+      await dep.kill(P);
+      await dep.restart(P);
+      await waitFor('the seeded fence', async () => (await stateOf(dep, P)).state === 'fenced');
+      expect((await post()).status).toBe(503);
+      const activated = await dep.cli(['activate']);
+      expect(activated.code, activated.stdout + activated.stderr).toBe(0);
+      await waitFor('writes to resume', async () => (await post()).status === 201);
+      const state = await stateOf(dep, P);
+      expect(state).toMatchObject({ state: 'active', activeRegion: P, quorum: true });
+      expect(state.epoch).toBeGreaterThanOrEqual(3);
+    } finally {
+      await w2.stop('SIGTERM');
+    }
   });
 });

@@ -41,7 +41,9 @@ export type VoterRequest =
   | { op: 'accept'; appId: string; ballot: Ballot; value: RegisterValue }
   | { op: 'grant'; appId: string; holder: string; epoch: number; durationMs: number; logHead: number }
   | { op: 'release'; appId: string; holder: string; epoch: number }
-  | { op: 'status'; appId: string };
+  | { op: 'status'; appId: string }
+  /** Break-glass (`mraa voters replace`), from the operator only: this value, at this ballot, whatever was before. */
+  | { op: 'seed'; appId: string; ballot: Ballot; value: RegisterValue };
 
 export interface LeaseInfo {
   holder: string;
@@ -58,6 +60,8 @@ export type VoterReply =
   | { ok: true; op: 'grant' }
   | { ok: false; op: 'grant'; reason: 'not_writer' | 'moving'; epoch: number | null }
   | { ok: true; op: 'release' }
+  | { ok: true; op: 'seed' }
+  | { ok: false; op: 'seed'; reason: 'forbidden' }
   | {
       ok: true;
       op: 'status';

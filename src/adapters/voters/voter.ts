@@ -30,6 +30,9 @@ import {
   type VoterRequest,
 } from './messages.js';
 
+/** The only sender whose `seed` a voter takes: the operator's CLI (`mraa voters replace`). */
+export const SEED_SENDER = 'operator';
+
 export interface VoterStorage {
   load(appId: string): Promise<DurableVoterState | undefined>;
   /** Resolves once the state is on disk (fsynced). */
@@ -103,6 +106,16 @@ export class Voter {
       case 'release':
         if (app.grant && app.grant.holder === request.holder && app.grant.epoch === request.epoch) app.grant = null;
         return { ok: true, op: 'release' };
+      case 'seed':
+        // Overrides the promise, the accepted value and any lease: only the operator's break-glass may.
+        if (from !== SEED_SENDER) return { ok: false, op: 'seed', reason: 'forbidden' };
+        await this.persist(request.appId, app, {
+          promise: request.ballot,
+          accepted: { ballot: request.ballot, value: request.value },
+        });
+        app.grant = null;
+        app.blocked = null;
+        return { ok: true, op: 'seed' };
       case 'status': {
         const now = this.options.now();
         return {
