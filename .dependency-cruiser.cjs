@@ -60,25 +60,20 @@ const exceptions = {
     // the replication routes take the peer guard.
     { from: 'src/replication/(shipper|replicator)\\.ts', to: 'src/peers/peer-client\\.ts' },
     { from: 'src/replication/replication\\.routes\\.ts', to: 'src/peers/(peer-auth|peer\\.routes)\\.ts' },
-    // Issue 11 (control plane): the drain check asks peers directly.
+    // Issue 12 (transport port): the drain check asks the target region directly.
     { from: 'src/replication/drain\\.ts', to: 'src/peers/peer-client\\.ts' },
   ],
   'replication-knows-no-control-plane': [
-    // Issue 11 (control plane): the drain check and its status types live in routing's
-    // state service; the replication routes read the epoch and writer from it.
+    // Issue 12 (replica-store port): the drain check's status types live in routing's
+    // state service; the replication routes read the epoch and writer from it. (Issue 11
+    // moved the state record to the control plane; these reads stayed.)
     { from: 'src/replication/(drain|replicator|replication\\.routes)\\.ts', to: 'src/routing/state\\.service\\.ts' },
   ],
   'routing-storage-through-ports': [
-    // Issue 11 (control plane): the state service takes the SQLite table store and change log.
+    // Issue 12 (replica-store port): the state service keeps the register's record in the
+    // region-local app-config table through the SQLite store's commit hook, and logs the
+    // barrier entry in the same transaction through the change log.
     { from: 'src/routing/state\\.service\\.ts', to: 'src/adapters/sqlite/(table-store|change-log)\\.ts' },
-  ],
-  'routing-peers-through-ports': [
-    // Issue 11 (control plane): state sync calls the peer client.
-    { from: 'src/routing/state-sync\\.ts', to: 'src/peers/peer-client\\.ts' },
-  ],
-  'peers-are-transport-only': [
-    // Issue 11 (control plane): the peer state route takes routing's state service.
-    { from: 'src/peers/peer\\.routes\\.ts', to: 'src/routing/state\\.service\\.ts' },
   ],
   'routes-are-wired-by-composition-roots': [
     // Issue 12 (transport port): the replication routes take the peer guard from the

@@ -11,11 +11,11 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import type { Accepted, VoterReply } from '../adapters/voters/messages.js';
 import { type Config, type LoadedConfig, loadConfig, voterAddresses } from '../config/config.js';
 import type { StateRecord } from '../core/app-state.js';
 import { HttpVoterLink } from '../peers/voter-link.js';
 import { majorityOf } from '../ports/control-plane.js';
+import type { Accepted, VoterReply } from '../ports/voter-protocol.js';
 import { Deployment, OPERATOR } from './deployment.js';
 import { bold, dim, green, red, table, yellow } from './format.js';
 import { run } from './run.js';

@@ -3,7 +3,7 @@
  * the voter's `/internal/voter` (src/peers/voter.routes.ts), authenticated with the
  * replication key like every inter-region call.
  */
-import type { VoterLink, VoterReply, VoterRequest } from '../adapters/voters/messages.js';
+import type { VoterLink, VoterReply, VoterRequest } from '../ports/voter-protocol.js';
 import type { PeerClient } from './peer-client.js';
 
 export const VOTER_PATH = '/internal/voter';

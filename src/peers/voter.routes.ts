@@ -1,6 +1,6 @@
 /**
  * @module The voter's HTTP endpoint: `POST /internal/voter`, one control-plane message
- * (src/adapters/voters/messages.ts) per request, signed with the replication key. The
+ * (src/ports/voter-protocol.ts) per request, signed with the replication key. The
  * sender named by the signature is the one the voter trusts as the requester (a fence
  * by the lease holder is recognised by it). With metrics, every request is counted by
  * operation and sender (`mraa_voter_requests_total`: the `grant`s are lease renewals).
@@ -8,11 +8,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import type { VoterRequest } from '../adapters/voters/messages.js';
-import type { Voter } from '../adapters/voters/voter.js';
 import { APP_STATES } from '../core/app-state.js';
 import type { Metrics } from '../http/metrics.js';
 import { parseWith } from '../http/validation.js';
+import type { VoterEndpoint, VoterRequest } from '../ports/voter-protocol.js';
 import { peerAuthHook } from './peer.routes.js';
 import type { PeerVerifier } from './peer-auth.js';
 import { VOTER_PATH } from './voter-link.js';
@@ -59,7 +58,7 @@ const requestSchema = z.discriminatedUnion('op', [
 
 export function voterRoutes(
   app: FastifyInstance,
-  deps: { voter: Voter; verifier: PeerVerifier; metrics?: Metrics },
+  deps: { voter: VoterEndpoint; verifier: PeerVerifier; metrics?: Metrics },
 ): void {
   const requests = deps.metrics
     ? new Counter({

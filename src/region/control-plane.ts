@@ -5,13 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdControlPlane } from '../adapters/etcd/etcd-control-plane.js';
-import type { VoterLink } from '../adapters/voters/messages.js';
 import type { Voter } from '../adapters/voters/voter.js';
 import { VotersControlPlane } from '../adapters/voters/voters-control-plane.js';
 import { type Config, voterAddresses } from '../config/config.js';
 import type { PeerClient } from '../peers/peer-client.js';
 import { HttpVoterLink } from '../peers/voter-link.js';
 import type { ControlPlane } from '../ports/control-plane.js';
+import type { VoterLink } from '../ports/voter-protocol.js';
 import { monotonicNow } from '../util/clock.js';
 
 export function buildControlPlane(opts: {

@@ -10,11 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'vitest';
 import { EtcdControlPlane } from '../../src/adapters/etcd/etcd-control-plane.js';
-import type { VoterLink } from '../../src/adapters/voters/messages.js';
 import { Voter } from '../../src/adapters/voters/voter.js';
 import { VoterFiles } from '../../src/adapters/voters/voter-files.js';
 import { VotersControlPlane } from '../../src/adapters/voters/voters-control-plane.js';
 import type { ControlPlane } from '../../src/ports/control-plane.js';
+import type { VoterLink } from '../../src/ports/voter-protocol.js';
 import { findEtcd, startEtcdCluster } from '../helpers/etcd-cluster.js';
 import { type ControlPlaneHandle, controlPlaneConformance } from './control-plane.case.js';
 

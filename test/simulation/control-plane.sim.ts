@@ -46,7 +46,6 @@
  *    first step that sees it not admitting (or its crash).
  */
 
-import type { DurableVoterState, VoterLink, VoterReply, VoterRequest } from '../../src/adapters/voters/messages.js';
 import { Voter, type VoterStorage } from '../../src/adapters/voters/voter.js';
 import { leaseMargin, VotersControlPlane } from '../../src/adapters/voters/voters-control-plane.js';
 import {
@@ -59,6 +58,7 @@ import {
 } from '../../src/core/app-state.js';
 import { DomainError } from '../../src/core/errors.js';
 import type { ControlPlane, Lease } from '../../src/ports/control-plane.js';
+import type { DurableVoterState, VoterLink, VoterReply, VoterRequest } from '../../src/ports/voter-protocol.js';
 import { type Timers, WriterLease } from '../../src/routing/writer-lease.js';
 
 // ---------------------------------------------------------------------------------

@@ -11,9 +11,9 @@
  *   SIM_SEED=706 SIM_VARIANT=no-drift-margin npx vitest run test/simulation   a broken variant
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DurableVoterState, VoterReply, VoterRequest } from '../../src/adapters/voters/messages.js';
 import { Voter } from '../../src/adapters/voters/voter.js';
 import type { StateRecord } from '../../src/core/app-state.js';
+import type { DurableVoterState, VoterReply, VoterRequest } from '../../src/ports/voter-protocol.js';
 import { type SimResult, type SimStats, simulate, type Variant } from './control-plane.sim.js';
 
 const ONE_SEED = process.env.SIM_SEED ? Number(process.env.SIM_SEED) : undefined;

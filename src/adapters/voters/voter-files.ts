@@ -6,8 +6,8 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DurableVoterState } from '../../ports/voter-protocol.js';
 import { fsyncDirectory } from '../disk/blob-files.js';
-import type { DurableVoterState } from './messages.js';
 import type { VoterStorage } from './voter.js';
 
 export class VoterFiles implements VoterStorage {

@@ -26,9 +26,10 @@ import {
   type DurableVoterState,
   type LeaseInfo,
   type RegisterValue,
+  type VoterEndpoint,
   type VoterReply,
   type VoterRequest,
-} from './messages.js';
+} from '../../ports/voter-protocol.js';
 
 /** The only sender whose `seed` a voter takes: the operator's CLI (`mraa voters replace`). */
 export const SEED_SENDER = 'operator';
@@ -60,7 +61,7 @@ export interface VoterOptions {
   leaseMs: number;
 }
 
-export class Voter {
+export class Voter implements VoterEndpoint {
   private readonly apps = new Map<string, Promise<AppVoterState>>();
   private readonly queues = new Map<string, Promise<unknown>>();
 

@@ -36,7 +36,7 @@ import {
   type VoterLink,
   type VoterReply,
   type VoterRequest,
-} from './messages.js';
+} from '../../ports/voter-protocol.js';
 
 export interface VotersControlPlaneOptions {
   /** The proposer's name (its region): the tie-breaker of its ballots. */

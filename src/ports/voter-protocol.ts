@@ -1,9 +1,12 @@
 /**
- * @module The messages between a proposer and the voters (CASPaxos acceptors), their
- * ballots and the value of the register. Pure: no I/O. The same shapes travel over
- * HTTP (src/control-plane/voter.routes.ts) and through the deterministic simulation.
+ * @module The voter protocol of the embedded control plane: the messages between a
+ * proposer and the voters (CASPaxos acceptors, src/adapters/voters/), their ballots,
+ * the value of the register, and the two ends a transport connects (`VoterLink` on the
+ * proposer's side, `VoterEndpoint` on the voter's). Pure: no I/O. The same shapes
+ * travel over HTTP (src/peers/voter-link.ts, src/peers/voter.routes.ts) and through the
+ * deterministic simulation.
  */
-import type { StateRecord } from '../../core/app-state.js';
+import type { StateRecord } from '../core/app-state.js';
 
 /** A CASPaxos ballot: a counter, ties broken by the proposer's name. */
 export interface Ballot {
@@ -69,6 +72,11 @@ export type VoterReply =
       reports: Array<{ region: string; epoch: number; logHead: number; ageMs: number }>;
       accepted: Accepted | null;
     };
+
+/** A voter as a transport delivers to it: `from` is the authenticated sender. */
+export interface VoterEndpoint {
+  handle(request: VoterRequest, from: string): Promise<VoterReply>;
+}
 
 /** Transport from a proposer to one voter. Rejects when the voter cannot be reached. */
 export interface VoterLink {
