@@ -18,6 +18,8 @@ export class StateFollower {
   private lastOkAt = 0;
   private lastError: string | undefined;
   private firstAttempt: Promise<void> | undefined;
+  /** The quorum last told to `onQuorumChange` (none before the first read). */
+  private told = false;
 
   constructor(
     private readonly deps: {
@@ -74,7 +76,6 @@ export class StateFollower {
 
   private async readOnce(): Promise<void> {
     const { appId, state, logger } = this.deps;
-    const hadQuorum = this.quorum;
     const before = state.get(appId);
     try {
       const record = await state.refresh(appId);
@@ -91,7 +92,13 @@ export class StateFollower {
       if (message !== this.lastError) logger.warn({ err: message }, 'could not read the state from the voters');
       this.lastError = message;
     } finally {
-      if (hadQuorum !== this.quorum) this.deps.onQuorumChange?.(this.quorum);
+      // Compared with what was told last, not with the quorum when this read began: the
+      // quorum also lapses by the clock between two failed reads, and that must be told too.
+      const quorum = this.quorum;
+      if (quorum !== this.told) {
+        this.told = quorum;
+        this.deps.onQuorumChange?.(quorum);
+      }
       clearTimeout(this.timer);
       if (!this.stopped) {
         this.timer = setTimeout(() => this.hint(), this.interval);

@@ -171,6 +171,25 @@ describe('RoutingClient', () => {
     client.close();
   });
 
+  it('tells its listeners when a region loses or regains its quorum, with the same record', async () => {
+    let quorum = true;
+    const { fetch } = fakeFetch(() => json({ ...record('active', 'us-east-1', 3), quorum }));
+    const client = new RoutingClient({ config, fetch, EventSource: null });
+    await client.start();
+    const seen: Array<boolean | undefined> = [];
+    client.subscribe((s) => seen.push(s.regions[0]?.record?.quorum));
+    await client.refresh();
+    expect(seen).toEqual([]);
+    quorum = false;
+    await client.refresh();
+    expect(client.snapshot.regions.map((r) => r.record?.quorum)).toEqual([false, false, false]);
+    quorum = true;
+    await client.refresh();
+    expect(seen.at(-1)).toBe(true);
+    expect(client.record?.epoch).toBe(3);
+    client.close();
+  });
+
   it('reports a configuration that cannot be loaded', async () => {
     const { fetch } = fakeFetch(() => 'down');
     const client = new RoutingClient({ fetch, EventSource: null });

@@ -202,7 +202,13 @@ export class RoutingClient {
     if (this.closed) return;
     const regions = this.current.regions.map((r) => {
       if (r.name !== name) return r;
-      const keep = !record || (r.record && compareRecords(record, r.record) === 0 && record.state === r.record.state);
+      // The same record again is no change, unless the region's quorum changed (it pushes that).
+      const keep =
+        !record ||
+        (r.record &&
+          compareRecords(record, r.record) === 0 &&
+          record.state === r.record.state &&
+          record.quorum === r.record.quorum);
       return { ...r, ...patch, ...(keep ? {} : { record }) };
     });
     let next: RoutingSnapshot = { ...this.current, regions };

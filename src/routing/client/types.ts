@@ -20,8 +20,11 @@ export interface AppConfig {
 
 export type { AppStateName };
 
-/** `GET /state/{appId}`: `region` is the region that answered. */
-export type StateRecord = CoreStateRecord & { region?: string };
+/**
+ * `GET /state/{appId}`: `region` is the region that answered; `quorum`, whether it reads
+ * the state register from a majority of voters (DESIGN §3a; absent from older servers).
+ */
+export type StateRecord = CoreStateRecord & { region?: string; quorum?: boolean };
 
 /** What the client knows of one region. */
 export interface RegionView extends RegionConfig {
