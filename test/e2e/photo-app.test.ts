@@ -2,8 +2,9 @@
  * The web app end to end in headless Chromium against a real `mraa up`: sign in,
  * upload, thumbnail, comment; the fenced banner appears without a reload when
  * `mraa fence` runs; the app moves to the secondary without a reload when
- * `mraa failover` runs; a comment posted then lands in the secondary.
- * A screenshot of each step is saved in test-output/e2e/.
+ * `mraa failover` runs; a comment posted then lands in the secondary; with the witness
+ * and the secondary stopped, writes pause with the no-quorum banner and resume by
+ * themselves when the witness returns. A screenshot of each step is saved in test-output/e2e/.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -147,6 +148,67 @@ describe.skipIf(!HAS_CHROMIUM)('web app in Chromium', { timeout: 180_000 }, () =
     await admin.getByRole('button', { name: `Start ${S}` }).click();
     await card.getByText('Up', { exact: true }).waitFor({ timeout: 30_000 });
     expect(d.up.output()).toContain(`Region ${S} stopped from the operations console`);
+    await admin.close();
+  });
+
+  it('pauses writes while the regions cannot agree, and resumes by itself when a voter returns', async () => {
+    const local = async (name: string, action: 'stop' | 'start') => {
+      const res = await fetch(`${d.config.edge.url}/local/regions/${name}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${d.adminToken}` },
+      });
+      expect(res.status, await res.text()).toBe(200);
+    };
+    const primaryLease = async () => {
+      const res = await fetch(`${d.url[P]}/status`, { headers: { authorization: `Bearer ${d.adminToken}` } });
+      return ((await res.json()) as { controlPlane?: { lease: unknown } }).controlPlane?.lease ?? null;
+    };
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    admin.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    await admin.goto(d.config.edge.url);
+    await admin.getByLabel('Username').fill('admin');
+    await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('link', { name: 'Operations' }).click();
+    await admin.getByRole('heading', { name: 'Voters' }).waitFor();
+    await admin.getByText('Writer lease:').waitFor();
+
+    // The witness and the secondary go: the primary alone is one voter of three.
+    await local('witness', 'stop');
+    await local(S, 'stop');
+    const banner = page.getByText('Writes are paused: the regions cannot agree.');
+    await banner.waitFor({ timeout: 20_000 });
+    await expect(page.getByRole('button', { name: 'Post comment' }).isDisabled()).resolves.toBe(true);
+    await page.locator('.paused-reason', { hasText: 'Comments resume by themselves' }).waitFor();
+    await screenshot('no-quorum-banner');
+    // Once the primary's lease has run out, a write is refused with 503 no_quorum.
+    await expect.poll(() => primaryLease(), { timeout: 15_000 }).toBeNull();
+    const photoId = decodeURIComponent(page.url().split('/').pop()!);
+    const refused = await fetch(`${d.url[P]}/comments/${encodeURIComponent(photoId)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'no quorum' }),
+    });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('no_quorum');
+    await admin.getByText('No quorum: writes are paused.').waitFor({ timeout: 15_000 });
+    await admin.screenshot({
+      path: join(OUT, `${String(++shot).padStart(2, '0')}-operations-no-quorum.png`),
+      fullPage: true,
+    });
+
+    // The witness returns: with the primary, a majority. The page resumes by itself.
+    await local('witness', 'start');
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+    await expect(page.getByRole('textbox', { name: 'Comment' }).isDisabled()).resolves.toBe(false);
+    await expect.poll(() => primaryLease(), { timeout: 15_000 }).not.toBeNull();
+    const text = 'Posted once the regions agreed again';
+    await page.getByRole('textbox', { name: 'Comment' }).fill(text);
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.getByText(text).waitFor();
+    await expect(page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).resolves.toBe(true);
+    await local(S, 'start');
+    await admin.getByText('No quorum: writes are paused.').waitFor({ state: 'detached' });
     await admin.close();
   });
 

@@ -5,6 +5,7 @@
 import type { RoutingClient } from '../../../src/routing/client/index.js';
 import { AuthApi } from './auth';
 import { CommentsApi } from './comments';
+import type { ApiError } from './errors';
 import { OperationsApi } from './operations';
 import { PhotosApi } from './photos';
 import { type TokenSource, Transport } from './transport';
@@ -19,8 +20,9 @@ export interface Api {
   token(): string | undefined;
 }
 
-export function createApi(routing: RoutingClient, tokens: TokenSource): Api {
-  const t = new Transport(routing, tokens);
+/** `onRefusal` hears every write a server refused (the app pauses writes on 503 `no_quorum`). */
+export function createApi(routing: RoutingClient, tokens: TokenSource, onRefusal?: (err: ApiError) => void): Api {
+  const t = new Transport(routing, tokens, onRefusal);
   return {
     auth: new AuthApi(t),
     photos: new PhotosApi(t),

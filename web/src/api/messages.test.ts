@@ -15,6 +15,35 @@ describe('describeError', () => {
     );
   });
 
+  it('says plainly that writes are paused while the regions cannot agree (503 no_quorum)', () => {
+    const err = errorFromBody(
+      503,
+      '{"error":{"code":"no_quorum","message":"writes are paused: us-east-1 does not hold the writer lease of epoch 3; the regions cannot agree without a majority of voters","retryAfter":1}}',
+      '1',
+    );
+    expect(err).toMatchObject({ code: 'no_quorum', status: 503, retryAfter: 1 });
+    for (const context of [undefined, 'upload', 'comment'] as const) {
+      const text = describeError(err, context);
+      expect(text).toMatch(/^Writes are paused because the regions cannot agree: not enough voters are reachable\./);
+      expect(text).toMatch(/Reading still works/);
+      expect(text).toMatch(/checks again by itself/);
+      expect(text).not.toMatch(/lease|epoch|[{}]/);
+    }
+    expect(describeError(err, 'operation')).toMatch(/^The regions cannot agree: not enough voters are reachable/);
+  });
+
+  it('warns that a write refused after it reached the disk may still have been saved', () => {
+    const err = new ApiError(
+      'no_quorum',
+      'writes are paused: us-east-1 does not hold the writer lease of epoch 3 before the write was on disk; it may still take effect; the regions cannot agree without a majority of voters',
+      503,
+    );
+    expect(describeError(err, 'upload')).toBe(
+      'Writes were paused just as your upload was being saved: the regions cannot agree (not enough voters are reachable). It may still have been saved, so check before trying again.',
+    );
+    expect(describeError(err, 'comment')).toMatch(/your comment was being saved/);
+  });
+
   it('words a failed sign-in and a rate limit with its wait', () => {
     expect(describeError(new ApiError('unauthenticated', 'bad', 401), 'signin')).toBe('Wrong username or password.');
     expect(describeError(new ApiError('rate_limited', 'slow down', 429, {}, 30))).toBe(

@@ -17,6 +17,8 @@ const SENTENCES: Record<string, string> = {
   too_large: 'The file is too large to upload.',
   unsupported_media_type: 'This kind of file cannot be uploaded: use a JPEG, PNG, WebP or GIF image.',
   fenced: 'Writes are paused while the application is fenced. Try again once it is active again.',
+  no_quorum:
+    'Writes are paused because the regions cannot agree: not enough voters are reachable. Reading still works; this page checks again by itself and shows when writes resume.',
   not_active_region: 'The application is moving to another region. Try again in a moment.',
   conflict: 'Someone changed this at the same time. Reload and try again.',
   unavailable: 'The service is starting or busy. Try again in a moment.',
@@ -48,11 +50,28 @@ export function describeError(err: unknown, context?: ErrorContext): string {
   }
   if (code === 'illegal_transition' || code === 'drain_timeout' || code === 'unreachable') return sentence(message);
   if (code === 'forbidden' && context === 'delete') return 'Only the photo’s owner or an admin can delete it.';
+  if (code === 'no_quorum') return noQuorum(message, context);
   const known = SENTENCES[code];
   if (known) return known;
   const status = api?.status ?? 0;
   if (status >= 500) return SENTENCES.internal!;
   return status ? `The request failed (HTTP ${status}). Try again.` : sentence(message);
+}
+
+/**
+ * A write refused because no majority of voters answers (DESIGN §3a). When the lease ran
+ * out after the write reached the disk, the server says it may still take effect: the
+ * user is told to look before trying again, so nothing is saved twice.
+ */
+function noQuorum(message: string, context: ErrorContext | undefined): string {
+  if (context === 'operation') {
+    return 'The regions cannot agree: not enough voters are reachable, so the state cannot change now. Bring a voter back (see Voters) and try again.';
+  }
+  const maybeSaved = /may still take effect/i.test(message);
+  const what = context === 'upload' ? 'upload' : context === 'comment' ? 'comment' : 'change';
+  return maybeSaved
+    ? `Writes were paused just as your ${what} was being saved: the regions cannot agree (not enough voters are reachable). It may still have been saved, so check before trying again.`
+    : SENTENCES.no_quorum!;
 }
 
 function sentence(text: string): string {

@@ -30,7 +30,15 @@ export class Transport {
   constructor(
     readonly routing: RoutingClient,
     private readonly tokens: TokenSource,
+    /** Told of every write a server refused (the app watches for 503 `no_quorum`). */
+    private readonly onRefusal?: (err: ApiError) => void,
   ) {}
+
+  /** Passes a server's refusal of a write on to `onRefusal`; returns it, to be thrown. */
+  refusal(err: ApiError): ApiError {
+    this.onRefusal?.(err);
+    return err;
+  }
 
   token(): string | undefined {
     return this.tokens.token();
@@ -83,7 +91,8 @@ export class Transport {
     if (res.ok) return res;
     const err = await errorFrom(res);
     if (res.status === 401 && init.auth !== false && init.endsSession !== false) this.tokens.onUnauthorized();
-    throw err;
+    const method = (init.method ?? 'GET').toUpperCase();
+    throw method === 'GET' || method === 'HEAD' ? err : this.refusal(err);
   }
 }
 

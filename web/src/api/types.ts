@@ -69,16 +69,48 @@ export interface OriginStatus {
   lastContactAt: string | null;
 }
 
+/** A writer lease: `remainingMs` on the clock of whoever reports it. */
+export interface LeaseView {
+  holder: string;
+  epoch: number;
+  remainingMs: number;
+}
+
+/** One voter (a region or a witness) as the answering region sees it. */
+export interface VoterHealth {
+  name: string;
+  reachable: boolean;
+  error?: string;
+  /** The lease this voter has granted, if any is unexpired on its clock. */
+  lease?: LeaseView;
+}
+
+/** The control plane as a region sees it (src/region/control-plane-status.ts, DESIGN §3a). */
+export interface ControlPlaneView {
+  kind: string;
+  leaseMs: number;
+  /** Whether this region reads the state register from a majority of voters. */
+  quorum: boolean;
+  error: string | null;
+  voters: VoterHealth[];
+  /** The writer lease this region holds, if it holds one. */
+  lease: LeaseView | null;
+  leaseError: string | null;
+}
+
 /** `GET /status` (admin). */
 export interface RegionStatus {
   region: string;
   appId: string;
-  state: StateRecord;
+  /** Null while the region has not read the state yet. */
+  state: StateRecord | null;
   writer: boolean;
   log: { head: number; tail: number; entries: number };
   peers: PeerStatus[];
   origins: OriginStatus[];
   conflicts: number;
+  /** Absent from servers older than the control plane. */
+  controlPlane?: ControlPlaneView;
 }
 
 /** `GET /local/regions` on the edge of a local deployment. */

@@ -59,7 +59,7 @@ function send(baseUrl: string, t: Transport, file: File, opts: UploadOptions): P
         }
         return;
       }
-      reject(errorFromBody(xhr.status, xhr.responseText, xhr.getResponseHeader('retry-after')));
+      reject(t.refusal(errorFromBody(xhr.status, xhr.responseText, xhr.getResponseHeader('retry-after'))));
     };
     xhr.onerror = () => {
       done();

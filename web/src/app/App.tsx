@@ -2,13 +2,14 @@
  * @module The app's root: the live routing state, the session, and which page shows
  * (sign-in, the forced password change, or the signed-in pages).
  */
-import { type MouseEvent, useEffect, useMemo } from 'react';
+import { type MouseEvent, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { RoutingClient } from '../../../src/routing/client/index.js';
 import { createApi } from '../api';
 import { ChangePasswordPage } from '../auth/ChangePasswordPage';
 import { SignInPage } from '../auth/SignInPage';
 import { Header } from './Header';
 import { Pages } from './Pages';
+import { QuorumWatch } from './quorum-watch';
 import { StateBanner } from './StateBanner';
 import { ServicesContext } from './services';
 import { useHashRoute } from './useHashRoute';
@@ -18,8 +19,14 @@ import { useSession } from './useSession';
 export function App({ routing }: { routing: RoutingClient }) {
   const snapshot = useRouting(routing);
   const session = useSession();
-  const api = useMemo(() => createApi(routing, session.tokens), [routing, session.tokens]);
-  const services = useMemo(() => ({ routing, api }), [routing, api]);
+  const [quorum] = useState(() => new QuorumWatch(routing));
+  useEffect(() => {
+    quorum.start();
+    return () => quorum.stop();
+  }, [quorum]);
+  const refused = useSyncExternalStore(quorum.subscribe, () => quorum.refused);
+  const api = useMemo(() => createApi(routing, session.tokens, quorum.report), [routing, session.tokens, quorum]);
+  const services = useMemo(() => ({ routing, api, quorum }), [routing, api, quorum]);
   const user = session.session?.user;
   const route = useHashRoute();
 
@@ -53,7 +60,7 @@ export function App({ routing }: { routing: RoutingClient }) {
         user={user && !user.mustChangePassword ? user : undefined}
         onSignOut={() => session.signOut()}
       />
-      <StateBanner snapshot={snapshot} />
+      <StateBanner snapshot={snapshot} refused={refused} />
       <main id="main" tabIndex={-1}>
         {page}
       </main>

@@ -1,19 +1,21 @@
 /**
- * @module The banner under the header: writes paused while fenced, the secondary
- * region named in failover, no region answering. One live region, so a screen reader
- * hears each change.
+ * @module The banner under the header: writes paused while fenced or while the regions
+ * cannot agree (no quorum), the secondary region named in failover, no region
+ * answering. One live region, so a screen reader hears each change.
  */
 import type { RoutingSnapshot } from '../../../src/routing/client/index.js';
+import { writesPaused } from './writes';
 
-export function StateBanner({ snapshot }: { snapshot: RoutingSnapshot }) {
+/** `refused`: a write was answered 503 `no_quorum` and the quorum is not known to be back. */
+export function StateBanner({ snapshot, refused = false }: { snapshot: RoutingSnapshot; refused?: boolean }) {
   return (
     <div role="status" aria-live="polite" className="banner-slot">
-      <Message snapshot={snapshot} />
+      <Message snapshot={snapshot} refused={refused} />
     </div>
   );
 }
 
-function Message({ snapshot }: { snapshot: RoutingSnapshot }) {
+function Message({ snapshot, refused }: { snapshot: RoutingSnapshot; refused: boolean }) {
   const record = snapshot.record;
   if (snapshot.status !== 'ready') return null;
   if (!record) {
@@ -31,6 +33,15 @@ function Message({ snapshot }: { snapshot: RoutingSnapshot }) {
         <strong>Writes are paused: the application is fenced.</strong> You can still browse photos and comments; uploads
         and comments resume once it is active again.
         {record.reason && <span className="reason"> Reason: {record.reason}</span>}
+      </div>
+    );
+  }
+  if (writesPaused(snapshot, refused)?.kind === 'no_quorum') {
+    return (
+      <div className="banner banner-no-quorum">
+        <strong>Writes are paused: the regions cannot agree.</strong> Not enough voters are reachable to make a
+        majority, so no region may take writes. You can still browse photos and comments; this page keeps checking, and
+        uploads and comments resume by themselves as soon as the regions agree again.
       </div>
     );
   }

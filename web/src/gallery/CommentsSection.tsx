@@ -6,14 +6,14 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import { type Comment, describeError, isAbort } from '../api';
 import { COMMENT_MAX } from '../api/comments';
 import { useServices } from '../app/services';
-import { useRouting } from '../app/useRouting';
-import { writesPausedReason } from '../app/writes';
+import { useWritesPaused } from '../app/useWritesPaused';
+import { resumesWhen } from '../app/writes';
 import { ErrorNote } from '../ui/ErrorNote';
 import { formatDateTime } from '../ui/format';
 
 export function CommentsSection({ photoId }: { photoId: string }) {
-  const { api, routing } = useServices();
-  const paused = writesPausedReason(useRouting(routing).record);
+  const { api } = useServices();
+  const paused = useWritesPaused();
   const [comments, setComments] = useState<Comment[]>();
   const [loadError, setLoadError] = useState<string>();
   const [message, setMessage] = useState('');
@@ -77,7 +77,7 @@ export function CommentsSection({ photoId }: { photoId: string }) {
         />
         <p id={`${boxId}-hint`} className={paused ? 'paused-reason' : 'hint'}>
           {paused
-            ? `${paused} Comments resume once the application is active again.`
+            ? `${paused.reason} ${resumesWhen(paused.kind, 'Comments')}`
             : `${message.trim().length} / ${COMMENT_MAX} characters`}
         </p>
         <ErrorNote message={postError} />

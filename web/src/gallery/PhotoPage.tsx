@@ -6,8 +6,7 @@ import { useEffect, useState } from 'react';
 import { describeError, isAbort, type Photo, type User } from '../api';
 import { useServices } from '../app/services';
 import { hrefFor, navigate } from '../app/useHashRoute';
-import { useRouting } from '../app/useRouting';
-import { writesPausedReason } from '../app/writes';
+import { useWritesPaused } from '../app/useWritesPaused';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { ErrorNote } from '../ui/ErrorNote';
 import { formatBytes, formatDateTime } from '../ui/format';
@@ -16,8 +15,8 @@ import { CommentsSection } from './CommentsSection';
 import type { PhotoPages } from './usePhotoPages';
 
 export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: User; gallery: PhotoPages }) {
-  const { api, routing } = useServices();
-  const paused = writesPausedReason(useRouting(routing).record);
+  const { api } = useServices();
+  const paused = useWritesPaused();
   const known = gallery.photos.find((p) => p.photoId === photoId);
   const [photo, setPhoto] = useState<Photo | undefined>(known);
   const [error, setError] = useState<string>();
@@ -93,7 +92,7 @@ export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: U
           </div>
           {paused && (
             <p id="delete-paused" className="paused-reason">
-              {paused}
+              {paused.reason}
             </p>
           )}
           <ErrorNote message={deleteError} />

@@ -5,15 +5,11 @@
 import { type DragEvent, useId, useState } from 'react';
 import type { Photo } from '../api';
 import { UPLOAD_TYPES } from '../api/upload';
-import { useServices } from '../app/services';
-import { useRouting } from '../app/useRouting';
-import { writesPausedReason } from '../app/writes';
+import { resumesWhen } from '../app/writes';
 import { useUploads } from './useUploads';
 
 export function UploadPanel({ onUploaded }: { onUploaded(photo: Photo): void }) {
-  const { routing } = useServices();
-  const paused = writesPausedReason(useRouting(routing).record);
-  const { items, add, clearFinished, busy } = useUploads(onUploaded);
+  const { items, add, clearFinished, busy, paused } = useUploads(onUploaded);
   const [dragging, setDragging] = useState(false);
   const inputId = useId();
   const reasonId = useId();
@@ -59,7 +55,7 @@ export function UploadPanel({ onUploaded }: { onUploaded(photo: Photo): void }) 
       </label>
       {paused && (
         <p id={reasonId} className="paused-reason">
-          {paused} Uploads resume once the application is active again.
+          {paused.reason} {resumesWhen(paused.kind, 'Uploads')}
         </p>
       )}
       {items.length > 0 && (
@@ -80,7 +76,9 @@ export function UploadPanel({ onUploaded }: { onUploaded(photo: Photo): void }) 
                 {it.status === 'done'
                   ? 'Uploaded'
                   : it.status === 'waiting'
-                    ? 'Waiting'
+                    ? paused
+                      ? 'Waiting for writes to resume'
+                      : 'Waiting'
                     : it.status === 'uploading'
                       ? `${Math.round(it.progress * 100)}%`
                       : ''}

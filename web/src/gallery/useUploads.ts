@@ -1,10 +1,12 @@
 /**
  * @module The upload queue: files sent one after another, each with its progress and,
- * on failure, the reason in plain words.
+ * on failure, the reason in plain words. While writes are paused the files not sent
+ * yet wait, and go out by themselves once writes resume.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError, isAbort, type Photo } from '../api';
 import { useServices } from '../app/services';
+import { useWritesPaused } from '../app/useWritesPaused';
 
 export interface UploadItem {
   id: number;
@@ -16,7 +18,7 @@ export interface UploadItem {
 }
 
 export function useUploads(onUploaded: (photo: Photo) => void) {
-  const { api } = useServices();
+  const { api, quorum } = useServices();
   const [items, setItems] = useState<UploadItem[]>([]);
   const queue = useRef<Array<{ id: number; file: File }>>([]);
   const running = useRef(false);
@@ -26,6 +28,9 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
   useEffect(() => {
     uploaded.current = onUploaded;
   });
+  const paused = useWritesPaused();
+  const pausedNow = useRef(!!paused);
+  pausedNow.current = !!paused;
 
   useEffect(() => {
     const ac = new AbortController();
@@ -41,7 +46,9 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
     if (running.current) return;
     running.current = true;
     try {
-      for (let job = queue.current.shift(); job; job = queue.current.shift()) {
+      // Paused (fenced, no quorum...): what is not sent yet waits for the pause to end.
+      const next = () => (pausedNow.current || quorum.refused ? undefined : queue.current.shift());
+      for (let job = next(); job; job = next()) {
         const { id, file } = job;
         patch(id, { status: 'uploading' });
         try {
@@ -59,7 +66,12 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
     } finally {
       running.current = false;
     }
-  }, [api]);
+  }, [api, quorum]);
+
+  // Writes resumed: send what waited.
+  useEffect(() => {
+    if (!paused) void pump();
+  }, [paused, pump]);
 
   const add = useCallback(
     (files: File[]) => {
@@ -79,5 +91,11 @@ export function useUploads(onUploaded: (photo: Photo) => void) {
     [],
   );
 
-  return { items, add, clearFinished, busy: items.some((it) => it.status === 'uploading' || it.status === 'waiting') };
+  return {
+    items,
+    add,
+    clearFinished,
+    busy: items.some((it) => it.status === 'uploading' || it.status === 'waiting'),
+    paused,
+  };
 }

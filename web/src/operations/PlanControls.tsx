@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { RegionConfig, StateRecord } from '../../../src/routing/client/index.js';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { formatMs } from '../ui/format';
 import { PlanProgress } from './PlanProgress';
 import { PLAN_TITLE, type PlanKind, type PlanRequest, type PlanRunState } from './usePlanRunner';
 
@@ -13,10 +14,12 @@ interface Props {
   regions: readonly RegionConfig[];
   run: PlanRunState | undefined;
   busy: boolean;
+  /** The writer lease period, when the regions report it: a forced switch may wait that long. */
+  leaseMs?: number | undefined;
   onRun(req: PlanRequest): void;
 }
 
-export function PlanControls({ record, regions, run, busy, onRun }: Props) {
+export function PlanControls({ record, regions, run, busy, leaseMs, onRun }: Props) {
   const [asking, setAsking] = useState<PlanKind>();
   const [reason, setReason] = useState('');
   const [force, setForce] = useState(false);
@@ -76,7 +79,7 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
           </div>
         ))}
       </div>
-      {run && <PlanProgress run={run} />}
+      {run && <PlanProgress run={run} leaseMs={leaseMs} />}
       {asking && (
         <ConfirmDialog
           title={`${PLAN_TITLE[asking]}?`}
@@ -101,8 +104,9 @@ export function PlanControls({ record, regions, run, busy, onRun }: Props) {
           {asking === 'failover' && (
             <label className="checkbox">
               <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
-              Force: {writer} is unreachable. Switch now without waiting for the drain; writes it had not shipped may be
-              lost.
+              Force: {writer} is unreachable. Switch without waiting for the drain; writes it had not shipped may be
+              lost. The switch first waits for {writer}’s writer lease to run out
+              {leaseMs ? ` (up to ${formatMs(leaseMs)})` : ''}, so two regions never take writes at once.
             </label>
           )}
           <label htmlFor="plan-reason">Reason (optional, kept in the record)</label>

@@ -1,23 +1,41 @@
 /**
  * @module A plan's progress, step by step (fence → drain, with the backlog → switch →
- * done), each with its duration; a failure in plain words.
+ * done), each with its duration; a failure in plain words; for a forced switch, the
+ * wait for the old writer's lease and the possible loss with its basis.
  */
-import { useEffect, useState } from 'react';
 import type { PlanStep, PlanStepName } from '../../../src/orchestration/plan.js';
 import { formatMs } from '../ui/format';
+import { useNow } from '../ui/useNow';
+import { forcedWaitLine, lossLines, waitedLine } from './plan-notes';
 import type { PlanRunState } from './usePlanRunner';
 
 const TITLE: Record<PlanStepName, string> = { fence: 'Fence', drain: 'Drain', switch: 'Switch' };
 
-export function PlanProgress({ run }: { run: PlanRunState }) {
+export function PlanProgress({ run, leaseMs }: { run: PlanRunState; leaseMs?: number | undefined }) {
   const now = useNow(run.status === 'running');
+  const record = run.status === 'done' ? run.result?.record : undefined;
+  const waited = record && waitedLine(record);
+  const loss = record && lossLines(record);
   return (
     <section className="plan-progress" aria-live="polite" aria-labelledby="plan-progress-title">
       <h3 id="plan-progress-title">{run.title}</h3>
       <ol className="steps">
         {run.expected.map((name) => {
           const step = run.steps[name];
-          return <StepLine key={name} name={name} step={step} finished={run.status !== 'running'} now={now} />;
+          const waiting =
+            run.forced && name === 'switch' && step?.status === 'running'
+              ? forcedWaitLine(run.from, leaseMs)
+              : undefined;
+          return (
+            <StepLine
+              key={name}
+              name={name}
+              step={step}
+              finished={run.status !== 'running'}
+              now={now}
+              waiting={waiting}
+            />
+          );
         })}
         <li className={`step step-${run.status === 'done' ? 'done' : run.status === 'failed' ? 'failed' : 'pending'}`}>
           <span className="step-name">Done</span>
@@ -28,6 +46,16 @@ export function PlanProgress({ run }: { run: PlanRunState }) {
           </span>
         </li>
       </ol>
+      {(waited || loss) && (
+        <ul className="plan-notes">
+          {waited && <li className="plan-waited">{waited}</li>}
+          {loss && (
+            <li className="plan-loss">
+              <strong>Possible loss:</strong> {loss.loss.replace(/^Possible loss: /, '')} {loss.recovery}
+            </li>
+          )}
+        </ul>
+      )}
     </section>
   );
 }
@@ -37,11 +65,14 @@ function StepLine({
   step,
   finished,
   now,
+  waiting,
 }: {
   name: PlanStepName;
   step: PlanStep | undefined;
   finished: boolean;
   now: number;
+  /** What a running step waits for, when its own detail does not say. */
+  waiting?: string | undefined;
 }) {
   const status = step?.status ?? (finished ? 'skipped' : 'pending');
   const elapsed =
@@ -52,7 +83,7 @@ function StepLine({
       <span className="step-status">{statusWord(status)}</span>
       <span className="step-duration">{elapsed !== undefined ? formatMs(elapsed) : ''}</span>
       <span className="step-detail">
-        {step?.detail}
+        {step?.detail ?? waiting}
         {status === 'skipped' && 'not needed'}
       </span>
     </li>
@@ -63,15 +94,4 @@ function statusWord(status: string): string {
   return (
     { running: 'running…', done: 'done', failed: 'failed', pending: 'waiting', skipped: 'skipped' }[status] ?? status
   );
-}
-
-/** The current time, ticking every 200 ms while `active`. */
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), 200);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
 }

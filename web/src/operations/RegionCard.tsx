@@ -1,7 +1,7 @@
 /**
- * @module One region at a glance: health, state and epoch, its change log, what each
- * peer still has to receive and how far behind it is; on a local deployment, its
- * process with Stop and Start.
+ * @module One region at a glance: health, state and epoch, its change log, whether it
+ * reaches a majority of voters, what each peer still has to receive and how far behind
+ * it is; on a local deployment, its process with Stop and Start.
  */
 
 import type { RegionView } from '../../../src/routing/client/index.js';
@@ -58,6 +58,18 @@ export function RegionCard({ region, poll, local, busy, onStop, onStart }: Props
             <dd>{formatCount(status.conflicts)}</dd>
           </>
         )}
+        {status?.controlPlane && (
+          <>
+            <dt>Voters</dt>
+            <dd>
+              {status.controlPlane.quorum ? (
+                <span className="ok-text">a majority reachable</span>
+              ) : (
+                <span className="error-text">cannot reach a majority: takes no writes</span>
+              )}
+            </dd>
+          </>
+        )}
       </dl>
       {status && <Replication status={status} />}
       {poll?.statusError && health === 'up' && <p className="error-text small">Status: {poll.statusError}</p>}
@@ -89,7 +101,8 @@ function Replication({ status }: { status: RegionStatus }) {
   );
 }
 
-function Process({
+/** A process of a local deployment (a region or the witness), with Stop or Start. */
+export function Process({
   name,
   local,
   busy,

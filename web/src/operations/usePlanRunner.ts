@@ -32,6 +32,10 @@ export interface PlanRunState {
   result?: PlanResult;
   summary?: string;
   error?: string;
+  /** A forced switch: it waits for the old writer's lease to run out at a majority of voters. */
+  forced?: boolean;
+  /** The writer when the plan started. */
+  from?: string;
 }
 
 export const PLAN_TITLE: Record<PlanKind, string> = {
@@ -59,7 +63,15 @@ export function usePlanRunner(onFinished: () => void) {
       if (running.current || !config || !token) return;
       running.current = true;
       const title = `${PLAN_TITLE[req.kind]}${req.to ? ` to ${req.to}` : ''}${req.force ? ' (forced)' : ''}`;
-      setRun({ title, status: 'running', expected: expectedSteps(req), steps: {} });
+      const from = routing.snapshot.record?.activeRegion;
+      setRun({
+        title,
+        status: 'running',
+        expected: expectedSteps(req),
+        steps: {},
+        ...(req.force ? { forced: true } : {}),
+        ...(from ? { from } : {}),
+      });
       const env = {
         appId: config.appId,
         regions: config.regions,
