@@ -22,7 +22,8 @@ export interface EmbeddedStorage {
   tables: SqliteTableStore;
   objects: DiskObjectStore;
   blobs: BlobFiles;
-  close(): void;
+  /** Closes the database once the checkpoint worker has stopped (it writes the WAL until then). */
+  close(): Promise<void>;
 }
 
 export async function openEmbeddedStorage(
@@ -49,8 +50,8 @@ export async function openEmbeddedStorage(
     tables: new SqliteTableStore(tx, tables),
     objects: new DiskObjectStore(tx, blobs),
     blobs,
-    close: () => {
-      void checkpointer.close();
+    close: async () => {
+      await checkpointer.close();
       db.close();
     },
   };

@@ -162,7 +162,13 @@ export function registerUpCommand(program: Command): void {
         );
         console.log('');
         console.log(`Web app:   ${bold(config.edge.url)}`);
-        if (await adminPasswordWorks(config, candidate)) {
+        // The writer creates `admin` once it holds its lease: give it a moment after readiness.
+        let adminWorks = false;
+        for (let deadline = Date.now() + 15_000; !adminWorks && Date.now() < deadline; ) {
+          adminWorks = await adminPasswordWorks(config, candidate);
+          if (!adminWorks) await new Promise((r) => setTimeout(r, 250));
+        }
+        if (adminWorks) {
           console.log(
             `Admin:     username ${bold('admin')}  password ${bold(candidate)}${fromEnv ? ' (from MRAA_ADMIN_PASSWORD)' : yellow('  (shown once: keep it)')}`,
           );

@@ -88,7 +88,17 @@ export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<
     if (!res.ok) throw new Error(`sign-in as ${username} failed: HTTP ${res.status} ${await res.text()}`);
     return ((await res.json()) as { token: string }).token;
   };
-  const adminToken = await signIn('admin', opts.adminPassword);
+  // The writer creates `admin` once it holds its lease, which can follow readiness by a
+  // moment. A few tries a second apart: every failed sign-in counts against its rate limit.
+  let adminToken = '';
+  for (let attempt = 1; !adminToken; attempt++) {
+    try {
+      adminToken = await signIn('admin', opts.adminPassword);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const local = async (path: string, method = 'GET') => {
     const res = await fetch(`${config.edge.url}/local/regions${path}`, {
       method,

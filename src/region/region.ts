@@ -79,6 +79,9 @@ export interface RunningRegion {
   close(): Promise<void>;
 }
 
+/** How long a starting region waits for a majority of voters before it says it is ready anyway. */
+const STARTUP_QUORUM_WAIT_MS = 5000;
+
 /** The epochs of the writes one request stamped, confirmed against the lease before it is answered. */
 const stampedEpochs = new AsyncLocalStorage<Set<number>>();
 
@@ -315,6 +318,11 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
 
   await follower.start();
+  // Voters started at the same moment (mraa up) may answer a moment later: wait a little
+  // for a majority before saying ready, never for ever (a region cut off still serves reads).
+  for (const until = Date.now() + STARTUP_QUORUM_WAIT_MS; !follower.quorum && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // A writer that starts takes its lease before it says it is ready (a majority permitting).
   await lease.renew();
   const known = state.get(config.appId);
@@ -347,7 +355,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       lease.stop();
       await replicator.stop();
       await app.close();
-      storage.close();
+      await storage.close();
     },
   };
 }

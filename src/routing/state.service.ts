@@ -209,8 +209,7 @@ export class StateService {
     resume?.();
     if (ownFence) void this.deps.lease.release(current.epoch);
     this.deps.announce(outcome.record);
-    const possibleLoss =
-      plan.kind === 'forced-switch' ? await this.lossOf(appId, current, outcome.record) : undefined;
+    const possibleLoss = plan.kind === 'forced-switch' ? await this.lossOf(appId, current, outcome.record) : undefined;
     return {
       record: outcome.record,
       plan,
@@ -256,9 +255,11 @@ export class StateService {
     const unreportedMs = this.deps.leaseMs;
     const parts = [
       report
-        ? `${old} reported log position ${report.logHead} to the voters ${report.ageMs} ms ago`
+        ? `${old} reported log position ${report.logHead} to the voters ${Math.round(report.ageMs)} ms ago`
         : `${old} reported no log position to the voters`,
-      applied !== undefined ? `${to.activeRegion} has applied up to ${applied}` : `${to.activeRegion}'s progress is unknown`,
+      applied !== undefined
+        ? `${to.activeRegion} has applied up to ${applied}`
+        : `${to.activeRegion}'s progress is unknown`,
       fromBatches !== null ? `${fromBatches} entries of its last batches not applied` : null,
     ].filter(Boolean);
     return { region: old, entries: known, bytes: null, unreportedMs, basis: parts.join('; ') };

@@ -16,7 +16,7 @@ tableStoreConformance('embedded SQLite', async (tables) => {
   return {
     store: storage.tables,
     close: async () => {
-      storage.close();
+      await storage.close();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -38,15 +38,15 @@ async function openObjects(root: string): Promise<ObjectStoreHandle> {
   const handle: ObjectStoreHandle = {
     store: storage.objects,
     close: async () => {
-      storage.close();
+      await storage.close();
       await rm(root, { recursive: true, force: true });
     },
     reopen: async () => {
-      storage.close();
+      await storage.close();
       return openObjects(root);
     },
     killDuringPut: async (bucket, key) => {
-      storage.close();
+      await storage.close();
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/endless-put.ts', dataDir, bucket, key], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -106,7 +106,7 @@ describe('foundation scenario: mraa up, fence, kill, activate, restart', { timeo
     const [primary, secondary] = regions as [RegionUrl, RegionUrl];
     const pid = Number(up.output().match(new RegExp(`${secondary.name}\\s+secondary\\s+\\S+\\s+(\\d+)`))![1]);
     process.kill(pid, 'SIGKILL');
-    await up.waitForOutput(new RegExp(`Region ${secondary.name} \\(pid ${pid}\\) died \\(signal SIGKILL\\)`));
+    await up.waitForOutput(new RegExp(`${secondary.name} \\(pid ${pid}\\) died \\(signal SIGKILL\\): a region outage`));
     await waitFor(
       'the secondary to stop answering',
       async () => !(await getState(secondary.url).catch(() => undefined)),
