@@ -52,7 +52,7 @@ export async function openEmbeddedStorage(
     blobs,
     close: async () => {
       await checkpointer.close();
-      db.close();
+      if (db.open) db.close();
     },
   };
 }

@@ -27,6 +27,8 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(
 export class Checkpointer {
   private readonly worker: Worker;
 
+  private closing: Promise<void> | undefined;
+
   constructor(db: Db, file: string, onError: (message: string) => void = () => undefined) {
     db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -36,9 +38,12 @@ export class Checkpointer {
     this.worker.unref();
   }
 
-  async close(): Promise<void> {
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.worker.postMessage('stop');
-    await exited;
+  /** Stops the worker; idempotent (a second close waits for the same exit). */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage('stop');
+    });
+    return this.closing;
   }
 }
