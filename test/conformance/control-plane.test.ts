@@ -15,7 +15,7 @@ import { VoterFiles } from '../../src/adapters/voters/voter-files.js';
 import { VotersControlPlane } from '../../src/adapters/voters/voters-control-plane.js';
 import type { ControlPlane } from '../../src/ports/control-plane.js';
 import type { VoterLink } from '../../src/ports/voter-protocol.js';
-import { findEtcd, startEtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdAvailable, startEtcdCluster } from '../helpers/etcd-cluster.js';
 import { type ControlPlaneHandle, controlPlaneConformance } from './control-plane.case.js';
 
 const LEASE_MS = 1000;
@@ -67,7 +67,7 @@ controlPlaneConformance('embedded voters', async (): Promise<ControlPlaneHandle>
   };
 });
 
-if (findEtcd()) {
+if (etcdAvailable()) {
   controlPlaneConformance('etcd', async (): Promise<ControlPlaneHandle> => {
     // Heartbeat 50 ms, election 500 ms: etcd's minimum lease TTL is then 1 s (ceil(1.5 × 500 ms)).
     const cluster = await startEtcdCluster({ members: 3, heartbeatMs: 50, electionMs: 500 });

@@ -15,6 +15,18 @@ import { delimiter, join } from 'node:path';
 import { waitFor } from './wait.js';
 
 /** The etcd binary on the PATH (or Debian's /usr/bin/etcd), if installed. */
+/**
+ * Whether the etcd tests can run here. Outside CI a missing binary skips them (with a
+ * message naming the package); in CI (.ci/run installs it) it fails them instead, so a
+ * broken install can never pass as a skip.
+ */
+export function etcdAvailable(): boolean {
+  if (findEtcd()) return true;
+  if (process.env.CI)
+    throw new Error('etcd is not installed, and CI must run the etcd tests (apt-get install etcd-server)');
+  return false;
+}
+
 export function findEtcd(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
   for (const dir of dirs) {

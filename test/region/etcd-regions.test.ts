@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createFixture, type Fixture } from '../helpers/deployment-fixture.js';
-import { type EtcdCluster, findEtcd, startEtcdCluster } from '../helpers/etcd-cluster.js';
+import { type EtcdCluster, etcdAvailable, startEtcdCluster } from '../helpers/etcd-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const P = 'us-east-1';
 const S = 'ap-northeast-1';
 
-describe.skipIf(!findEtcd())('regions on an etcd control plane', () => {
+describe.skipIf(!etcdAvailable())('regions on an etcd control plane', () => {
   let etcd: EtcdCluster;
   let fx: Fixture;
   let admin: string;
