@@ -33,8 +33,10 @@ export class ReplicationProgress {
         `INSERT INTO applied (origin, seq, origin_head, updated_at) VALUES (?, 0, ?, ?)
          ON CONFLICT (origin) DO UPDATE SET origin_head = MAX(applied.origin_head, excluded.origin_head)`,
       ),
+      // An upsert: a barrier may come in the very first batch from an origin, before its row exists.
       setBarrier: db.prepare(
-        'UPDATE applied SET barrier_epoch = MAX(barrier_epoch, ?), barrier_seq = ? WHERE origin = ?',
+        `INSERT INTO applied (origin, seq, barrier_epoch, barrier_seq, updated_at) VALUES (?, 0, ?, ?, 0)
+         ON CONFLICT (origin) DO UPDATE SET barrier_epoch = MAX(applied.barrier_epoch, excluded.barrier_epoch), barrier_seq = excluded.barrier_seq`,
       ),
       ack: db.prepare(
         `INSERT INTO peer_acks (peer, seq, acked_at) VALUES (?, ?, ?)
@@ -63,7 +65,7 @@ export class ReplicationProgress {
   }
 
   recordBarrier(origin: string, epoch: number, seq: number): void {
-    this.stmts.setBarrier.run(epoch, seq, origin);
+    this.stmts.setBarrier.run(origin, epoch, seq);
   }
 
   recordAck(peer: string, seq: number, now = Date.now()): void {
