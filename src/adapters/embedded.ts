@@ -3,6 +3,7 @@
  * `region.db` (tables, object metadata, change log) and `blobs/` (object bodies).
  */
 import { join } from 'node:path';
+import type { Hlc } from '../core/hlc.js';
 import type { TableDefinition } from '../ports/table-store.js';
 import { BlobFiles, fsyncDirectory } from './disk/blob-files.js';
 import { DiskObjectStore } from './disk/object-store.js';
@@ -22,6 +23,12 @@ export interface EmbeddedStorage {
   tables: SqliteTableStore;
   objects: DiskObjectStore;
   blobs: BlobFiles;
+  /**
+   * The highest HLC of any version held here, items and objects (tombstones and delete
+   * markers included): the region's clock starts above it, so it never goes back across
+   * a restart. Undefined for an empty store.
+   */
+  highestHlc(): Hlc | undefined;
   /** Closes the database once the checkpoint worker has stopped (it writes the WAL until then). */
   close(): Promise<void>;
 }
@@ -41,15 +48,22 @@ export async function openEmbeddedStorage(
   await blobs.init();
   // The database and its WAL exist now: make their directory entries durable once.
   await fsyncDirectory(dataDir);
+  const tableStore = new SqliteTableStore(tx, tables);
+  const objects = new DiskObjectStore(tx, blobs);
   return {
     dataDir,
     db,
     log,
     tx,
     durability,
-    tables: new SqliteTableStore(tx, tables),
-    objects: new DiskObjectStore(tx, blobs),
+    tables: tableStore,
+    objects,
     blobs,
+    highestHlc: () => {
+      const [a, b] = [tableStore.highestHlc(), objects.highestHlc()];
+      // Fixed-width timestamps: string order is time order.
+      return a === undefined ? b : b === undefined || a > b ? a : b;
+    },
     close: async () => {
       await checkpointer.close();
       if (db.open) db.close();

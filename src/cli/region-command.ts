@@ -23,6 +23,9 @@ export function registerRegionCommand(program: Command): void {
           ...(process.env.MRAA_ADMIN_PASSWORD ? { adminPassword: process.env.MRAA_ADMIN_PASSWORD } : {}),
           // For benchmarks only: MRAA_REPLICATION=off runs the region without shipping its log.
           replication: process.env.MRAA_REPLICATION !== 'off',
+          // Test hook only: MRAA_CLOCK_OFFSET_MS=-5000 runs the region's hybrid logical
+          // clock on a wall clock 5 s behind (as if the host's clock were set back).
+          clockOffsetMs: clockOffsetFromEnv(process.env.MRAA_CLOCK_OFFSET_MS),
           onGeneratedAdminPassword: (password) => {
             // Shown once, to the operator's terminal, never to the log.
             process.stderr.write(
@@ -33,6 +36,14 @@ export function registerRegionCommand(program: Command): void {
         stopWithSupervisor(() => running.close());
       }),
     );
+}
+
+/** MRAA_CLOCK_OFFSET_MS (a test hook): whole milliseconds, signed; unset or empty is 0. */
+export function clockOffsetFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 0;
+  const ms = Number(value);
+  if (!Number.isSafeInteger(ms)) throw new Error(`MRAA_CLOCK_OFFSET_MS must be whole milliseconds, not "${value}"`);
+  return ms;
 }
 
 /** Stops on SIGINT/SIGTERM, and when started by `mraa up`, when the supervisor goes away. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MAX_CLOCK_AHEAD_MS } from '../core/hlc.js';
 
 export const CONFIG_FILE = 'mraa.config.json';
 export const DEFAULT_APP_ID = 'photos';
@@ -76,6 +77,11 @@ export const configSchema = z
           .int()
           .positive()
           .default(12 * 3600),
+        /**
+         * DESIGN §5, clocks: a peer's HLC timestamp more than this many ms ahead of this
+         * region's wall clock is refused and reported, never adopted.
+         */
+        maxClockAheadMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_MAX_CLOCK_AHEAD_MS),
       })
       .prefault({}),
   })
@@ -121,7 +127,11 @@ export function defaultConfig(ports: { edge: number; regions: number[]; witness:
       maxClockDrift: DEFAULT_MAX_CLOCK_DRIFT,
     },
     secrets: { tokenKey: generateSecret(), replicationKey: generateSecret() },
-    settings: { maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES, tokenTtlSeconds: 12 * 3600 },
+    settings: {
+      maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+      tokenTtlSeconds: 12 * 3600,
+      maxClockAheadMs: DEFAULT_MAX_CLOCK_AHEAD_MS,
+    },
   };
 }
 

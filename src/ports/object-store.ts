@@ -6,6 +6,10 @@
  * Contract:
  * - Buckets hold keys; every put creates a new version with its own versionId.
  *   The latest version of a key is the greatest by Version (epoch, hlc, region).
+ * - A `put` or `delete` whose stamp does not beat the current latest version of its
+ *   key (a newer version replicated in, a clock gone back) is refused with DomainError
+ *   `conflict` and stores nothing, as the table store refuses a losing item write:
+ *   nothing is ever acknowledged as the latest version unless it is served as such.
  * - Bodies are streamed in and out, never held whole in memory. `put` computes the
  *   SHA-256 and the ETag (MD5, as S3 does for a single-part upload) while streaming;
  *   a body longer than `maxBytes` is refused with DomainError `too_large` and leaves

@@ -10,7 +10,8 @@
  * - Every write is stamped with a Version `{epoch, hlc, region}`. The stamp function
  *   is called inside the write's atomic scope, after any condition was checked; it
  *   may throw to refuse the write (that is how write admission is enforced), and
- *   then nothing is written.
+ *   then nothing is written. A write whose stamp does not beat the current version
+ *   (a tombstone's included) is refused with DomainError `conflict` and writes nothing.
  * - `delete` writes a tombstone: `get` no longer returns the item, `getVersioned`
  *   and `scan` still see it, so the delete replicates and wins by version.
  *   Deleting an absent item writes nothing and returns undefined.

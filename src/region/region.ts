@@ -22,7 +22,7 @@ import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config
 import type { StateRecord } from '../core/app-state.js';
 import { isWriter } from '../core/app-state.js';
 import type { DomainError } from '../core/errors.js';
-import { HybridLogicalClock } from '../core/hlc.js';
+import { HybridLogicalClock, parseHlc } from '../core/hlc.js';
 import { buildHttpApp } from '../http/app.js';
 import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
@@ -66,6 +66,12 @@ export interface RegionOptions {
   replication?: boolean;
   /** Told the generated admin password, once, when this region created `admin` without one. */
   onGeneratedAdminPassword?: (password: string) => void;
+  /**
+   * Test hook (MRAA_CLOCK_OFFSET_MS): added to the wall clock the region's hybrid logical
+   * clock reads, and to nothing else, to run a region as if its host's clock were set
+   * back (negative) or ahead. 0 in production.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface RunningRegion {
@@ -101,7 +107,33 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     now: monotonicNow,
     leaseMs: cp.leaseMs,
   });
-  const clock = new HybridLogicalClock();
+  // DESIGN §5, clocks: start above every version on disk, so no local write is stamped
+  // older than one already stored, even when the host's wall clock was set back.
+  const clockOffsetMs = options.clockOffsetMs ?? 0;
+  const wallClock = clockOffsetMs === 0 ? Date.now : () => Date.now() + clockOffsetMs;
+  const seed = storage.highestHlc();
+  const clock = new HybridLogicalClock({ now: wallClock, seed, maxAheadMs: config.settings.maxClockAheadMs });
+  if (clockOffsetMs !== 0)
+    logger.warn({ clockOffsetMs }, 'test hook: the hybrid logical clock reads a shifted wall clock');
+  const seedAheadMs = seed === undefined ? 0 : parseHlc(seed).wall - wallClock();
+  if (seedAheadMs > 0) {
+    logger.warn(
+      { newestVersion: seed, aheadMs: seedAheadMs },
+      "the newest version on disk is ahead of this host's wall clock (was the clock set back?); timestamps continue from it",
+    );
+  }
+  const conflicts = new ConflictLog(storage.db);
+  // Every loser goes to the conflict log: the applier records replicated ones, the stores
+  // tell of local writes refused because they do not beat the stored version.
+  const recordLocalLoser = (loser: Parameters<ConflictLog['record']>[0]) => {
+    conflicts.record(loser);
+    logger.warn(
+      { kind: loser.kind, name: loser.name, key: loser.key },
+      'a local write lost to a newer stored version: refused and recorded as a conflict',
+    );
+  };
+  storage.tables.onLocalLoser(recordLocalLoser);
+  storage.objects.onLocalLoser(recordLocalLoser);
   const events = new StateEvents();
   const metrics = new Metrics(self.name);
   const progress = new ReplicationProgress(storage.db);
@@ -226,7 +258,6 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     stamp,
   });
 
-  const conflicts = new ConflictLog(storage.db);
   // A peer that claims a newer epoch only makes this region read the register.
   const pullFrom = (_peer: string, epoch: number) => {
     if (epoch > state.highestEpoch()) follower.hint();

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HybridLogicalClock } from '../../src/core/hlc.js';
+import { formatHlc, HybridLogicalClock, parseHlc } from '../../src/core/hlc.js';
+import type { Version } from '../../src/core/version.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { Stamp } from '../../src/ports/table-store.js';
 import { expectCode } from './table-store.case.js';
@@ -115,6 +116,45 @@ export function objectStoreConformance(adapter: string, factory: ObjectStoreFact
         [v2.versionId, false, false],
         [v1.versionId, false, false],
       ]);
+    });
+
+    it('does not acknowledge as latest a local PUT or DELETE that does not beat the current version', async () => {
+      const current = await put('lww', 'current body');
+      const wall = parseHlc(current.version.hlc).wall;
+      const stampOf =
+        (v: Version): Stamp =>
+        () =>
+          v;
+      // As after a restart with the wall clock 5 s behind; then a lower epoch; then a tie.
+      const losers: Version[] = [
+        { epoch: 1, hlc: formatHlc({ wall: wall - 5000, logical: 0 }), region: 'test-1' },
+        { epoch: 0, hlc: formatHlc({ wall: wall + 60_000, logical: 0 }), region: 'test-1' },
+        current.version,
+      ];
+      for (const version of losers) {
+        const stamp = stampOf(version);
+        await expectCode(
+          store.put('photos', 'lww', Readable.from([Buffer.from('older body')]), { stamp, contentType: 'text/plain' }),
+          'conflict',
+        );
+        await expectCode(store.delete('photos', 'lww', { stamp }), 'conflict');
+        const served = await store.get('photos', 'lww');
+        expect(served.meta.versionId).toBe(current.versionId);
+        expect(await text(served.body)).toBe('current body');
+      }
+      const versions = await store.listVersions('photos', { prefix: 'lww' });
+      expect(versions.items.map((v) => [v.versionId, v.isLatest])).toEqual([[current.versionId, true]]);
+      // A greater version (a higher epoch with an older hlc) wins, and is served.
+      const winner = await store.put('photos', 'lww', Readable.from([Buffer.from('newer epoch')]), {
+        stamp: stampOf({ epoch: 2, hlc: formatHlc({ wall: wall - 5000, logical: 0 }), region: 'test-1' }),
+      });
+      expect(winner.isLatest).toBe(true);
+      expect(await text((await store.get('photos', 'lww')).body)).toBe('newer epoch');
+      const marker = await store.delete('photos', 'lww', {
+        stamp: stampOf({ epoch: 2, hlc: formatHlc({ wall: wall - 4000, logical: 0 }), region: 'test-1' }),
+      });
+      expect(marker.isLatest).toBe(true);
+      await expectCode(store.get('photos', 'lww'), 'not_found');
     });
 
     it('lists latest versions by prefix with a cursor, skipping deleted keys', async () => {

@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isDomainError } from '../../src/core/errors.js';
-import { HybridLogicalClock } from '../../src/core/hlc.js';
+import { formatHlc, HybridLogicalClock, parseHlc } from '../../src/core/hlc.js';
+import type { Version } from '../../src/core/version.js';
 import type { Stamp, TableDefinition, TableStore } from '../../src/ports/table-store.js';
 
 export interface TableStoreHandle {
@@ -53,6 +54,30 @@ export function tableStoreConformance(adapter: string, factory: TableStoreFactor
       const second = await store.put('things', { id: 'a', n: 2 }, { stamp });
       expect(second.version.hlc > first.version.hlc).toBe(true);
       expect(await store.get('things', 'a')).toEqual({ id: 'a', n: 2 });
+    });
+
+    it('does not acknowledge a local write or delete that does not beat the current version', async () => {
+      const current = await store.put('things', { id: 'lww', n: 1 }, { stamp });
+      const wall = parseHlc(current.version.hlc).wall;
+      const stampOf =
+        (v: Version): Stamp =>
+        () =>
+          v;
+      // As after a restart with the wall clock 5 s behind; then a lower epoch; then a tie.
+      const losers: Version[] = [
+        { epoch: 1, hlc: formatHlc({ wall: wall - 5000, logical: 0 }), region: 'test-1' },
+        { epoch: 0, hlc: formatHlc({ wall: wall + 60_000, logical: 0 }), region: 'test-1' },
+        current.version,
+      ];
+      for (const version of losers) {
+        await expectCode(store.put('things', { id: 'lww', n: 2 }, { stamp: stampOf(version) }), 'conflict');
+        await expectCode(store.delete('things', 'lww', { stamp: stampOf(version) }), 'conflict');
+        expect(await store.getVersioned('things', 'lww')).toEqual({ ...current, item: { id: 'lww', n: 1 } });
+      }
+      // A greater version (a higher epoch with an older hlc) wins.
+      const older = formatHlc({ wall: wall - 5000, logical: 0 });
+      await store.put('things', { id: 'lww', n: 3 }, { stamp: stampOf({ epoch: 2, hlc: older, region: 'test-1' }) });
+      expect(await store.get('things', 'lww')).toEqual({ id: 'lww', n: 3 });
     });
 
     it('deletes with a tombstone that scan still sees', async () => {

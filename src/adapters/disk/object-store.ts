@@ -2,12 +2,20 @@
  * @module The embedded object store: bodies as content-addressed files (BlobFiles),
  * versions and their latest pointer in the region database, every version logged
  * in the same transaction as its metadata.
+ *
+ * Every version, local or replicated, is compared with the current latest one by
+ * (epoch, hlc, region). A replicated version that loses is kept as a non-latest version
+ * (as S3 replication keeps every version); a local PUT or DELETE that would not become
+ * the latest is refused with `conflict` (409), as the table store refuses a losing
+ * item write, so nothing is ever acknowledged as latest that is not served as latest.
+ * The refused write is told to the `onLocalLoser` listeners (the conflict log).
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ObjectChange } from '../../core/change.js';
 import { DomainError } from '../../core/errors.js';
+import type { Hlc } from '../../core/hlc.js';
 import { assertKey } from '../../core/keys.js';
 import { compareVersions, type Version } from '../../core/version.js';
 import {
@@ -22,6 +30,7 @@ import {
 } from '../../ports/object-store.js';
 import type { Stamp } from '../../ports/table-store.js';
 import { decodeCursor, encodeCursor, pageSize } from '../sqlite/paging.js';
+import { HLC_GLOB, type LocalLoserListener, LocalWriteLostError, reportingLosers } from '../sqlite/table-store.js';
 import type { Transactor } from '../sqlite/transactor.js';
 import type { BlobFiles } from './blob-files.js';
 
@@ -53,6 +62,7 @@ const COLUMNS =
 
 export class DiskObjectStore implements ObjectStore {
   private readonly stmts;
+  private readonly loserListeners: LocalLoserListener[] = [];
 
   constructor(
     private readonly tx: Transactor,
@@ -82,7 +92,18 @@ export class DiskObjectStore implements ObjectStore {
          ORDER BY key, epoch DESC, hlc DESC, region DESC LIMIT ?`,
       ),
       referenced: db.prepare('SELECT 1 FROM object_versions WHERE sha256 = ? LIMIT 1'),
+      highestHlc: db.prepare(`SELECT MAX(hlc) AS hlc FROM object_versions WHERE hlc GLOB '${HLC_GLOB}'`),
     };
+  }
+
+  /** Told about every local PUT or DELETE refused because it would not be the latest version. */
+  onLocalLoser(listener: LocalLoserListener): void {
+    this.loserListeners.push(listener);
+  }
+
+  /** The highest HLC of any object version or delete marker held here (seeds the clock at start). */
+  highestHlc(): Hlc | undefined {
+    return (this.stmts.highestHlc.get() as { hlc: string | null }).hlc ?? undefined;
   }
 
   async put(bucket: string, key: string, body: Readable, options: PutObjectOptions): Promise<ObjectVersion> {
@@ -93,7 +114,7 @@ export class DiskObjectStore implements ObjectStore {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     try {
-      const committed = this.tx.run(() => {
+      const committed = this.recordLocal(() => {
         const version = options.stamp();
         const change: ObjectChange = {
           kind: 'object',
@@ -108,9 +129,7 @@ export class DiskObjectStore implements ObjectStore {
           lastModified: this.now().toISOString(),
           version,
         };
-        this.record(change);
-        this.tx.log.append(change, written.size);
-        return { ...toObjectVersion(change), isLatest: true };
+        return { change, bytes: written.size };
       });
       await this.tx.durable();
       return committed;
@@ -140,7 +159,7 @@ export class DiskObjectStore implements ObjectStore {
   async delete(bucket: string, key: string, options: { stamp: Stamp }): Promise<ObjectVersion> {
     checkBucket(bucket);
     assertKey(key, 'an object key');
-    const marker = this.tx.run(() => {
+    const marker = this.recordLocal(() => {
       const change: ObjectChange = {
         kind: 'object',
         bucket,
@@ -154,9 +173,7 @@ export class DiskObjectStore implements ObjectStore {
         lastModified: this.now().toISOString(),
         version: options.stamp(),
       };
-      this.record(change);
-      this.tx.log.append(change);
-      return { ...toObjectVersion(change), isLatest: true };
+      return { change };
     });
     await this.tx.durable();
     return marker;
@@ -231,6 +248,37 @@ export class DiskObjectStore implements ObjectStore {
 
   isReferenced(sha256: string): boolean {
     return this.stmts.referenced.get(sha256) !== undefined;
+  }
+
+  /**
+   * Record a local version (`make` stamps it inside the transaction) and log it, only if
+   * it beats the current latest version of its key: the same comparison as for a
+   * replicated version. One that does not is refused with `conflict` and reported.
+   */
+  private recordLocal(make: () => { change: ObjectChange; bytes?: number }): ObjectVersion {
+    return reportingLosers(this.loserListeners, () =>
+      this.tx.run(() => {
+        const { change, bytes } = make();
+        const current = this.stmts.latest.get(change.bucket, change.key) as VersionRow | undefined;
+        if (current && compareVersions(change.version, rowVersion(current)) <= 0) {
+          throw new LocalWriteLostError(
+            {
+              kind: 'object',
+              name: change.bucket,
+              key: change.key,
+              origin: change.version.region,
+              loser: change,
+              winner: fromRow(current),
+            },
+            `a newer version of ${change.bucket}/${change.key} exists`,
+            rowVersion(current),
+          );
+        }
+        this.record(change);
+        this.tx.log.append(change, bytes);
+        return { ...toObjectVersion(change), isLatest: true };
+      }),
+    );
   }
 
   /** Insert a version; returns whether it became the latest of its key. */

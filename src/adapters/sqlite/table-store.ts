@@ -5,6 +5,7 @@
 
 import type { ItemChange } from '../../core/change.js';
 import { DomainError } from '../../core/errors.js';
+import type { Hlc } from '../../core/hlc.js';
 import { assertKey } from '../../core/keys.js';
 import { compareVersions, sameVersion, type Version } from '../../core/version.js';
 import type {
@@ -39,6 +40,59 @@ export interface ItemCommit {
 /** Runs inside the transaction of every committed item change of its table. */
 export type ItemHook = (commit: ItemCommit, tx: TxContext) => void;
 
+/**
+ * A local write that lost last-writer-wins to the version already stored (a newer one
+ * replicated in, or a stamp from a clock gone back): refused with `conflict`, never
+ * acknowledged, and told to the listeners (the region records it in its conflict log).
+ * The shape of a conflict record: `origin` is the region whose write lost.
+ */
+export interface LocalLoser {
+  kind: 'item' | 'object';
+  /** Table or bucket. */
+  name: string;
+  key: string;
+  origin: string;
+  loser: unknown;
+  winner: unknown;
+}
+
+export type LocalLoserListener = (loser: LocalLoser) => void;
+
+/** The conflict a losing local write is refused with, carrying what lost to what. */
+export class LocalWriteLostError extends DomainError {
+  constructor(
+    readonly lost: LocalLoser,
+    message: string,
+    current: Version,
+  ) {
+    super('conflict', message, { current });
+  }
+}
+
+/**
+ * Runs a local write (its own transaction) and, once that has rolled back, tells the
+ * listeners about a write that lost; a listener that fails does not hide the conflict.
+ */
+export function reportingLosers<T>(listeners: readonly LocalLoserListener[], work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof LocalWriteLostError) {
+      for (const listener of listeners) {
+        try {
+          listener(err.lost);
+        } catch {
+          // The write is refused either way; the record is best effort.
+        }
+      }
+    }
+    throw err;
+  }
+}
+
+/** Matches a well-formed HLC in SQL (a malformed one left on disk must not seed the clock). */
+export const HLC_GLOB = `${'[0-9]'.repeat(15)}-${'[0-9]'.repeat(6)}`;
+
 export type RemoteOutcome =
   | { outcome: 'applied'; before: StoredItem | undefined }
   | { outcome: 'duplicate' }
@@ -47,6 +101,7 @@ export type RemoteOutcome =
 export class SqliteTableStore implements TableStore {
   private readonly defs = new Map<string, TableDefinition>();
   private readonly hooks = new Map<string, ItemHook[]>();
+  private readonly loserListeners: LocalLoserListener[] = [];
   private readonly stmts;
 
   constructor(
@@ -72,6 +127,7 @@ export class SqliteTableStore implements TableStore {
          WHERE x.tbl = ? AND x.idx = ? AND x.hv = ? AND (x.sv, x.pk) < (?, ?) ORDER BY x.sv DESC, x.pk DESC LIMIT ?`,
       ),
       scan: db.prepare('SELECT pk, data, epoch, hlc, region FROM items WHERE tbl = ? AND pk > ? ORDER BY pk LIMIT ?'),
+      highestHlc: db.prepare(`SELECT MAX(hlc) AS hlc FROM items WHERE hlc GLOB '${HLC_GLOB}'`),
     };
   }
 
@@ -92,6 +148,16 @@ export class SqliteTableStore implements TableStore {
     this.hooks.set(table, list);
   }
 
+  /** Told about every local write refused because it does not beat the stored version. */
+  onLocalLoser(listener: LocalLoserListener): void {
+    this.loserListeners.push(listener);
+  }
+
+  /** The highest HLC of any item or tombstone held here (seeds the clock at start). */
+  highestHlc(): Hlc | undefined {
+    return (this.stmts.highestHlc.get() as { hlc: string | null }).hlc ?? undefined;
+  }
+
   async get<T extends Item = Item>(table: string, key: string): Promise<T | undefined> {
     return this.getSync<T>(table, key);
   }
@@ -109,7 +175,7 @@ export class SqliteTableStore implements TableStore {
     const key = item[def.key];
     if (typeof key !== 'string') throw new DomainError('invalid_request', `item has no string key "${def.key}"`);
     assertKey(key);
-    const written = this.write(table, key, item, options) as StoredItem<T>;
+    const written = reportingLosers(this.loserListeners, () => this.write(table, key, item, options)) as StoredItem<T>;
     await this.tx.durable();
     return written;
   }
@@ -117,12 +183,14 @@ export class SqliteTableStore implements TableStore {
   async delete(table: string, key: string, options: WriteOptions): Promise<StoredItem | undefined> {
     this.definition(table);
     assertKey(key);
-    const tombstone = this.tx.run(() => {
-      const before = this.read(table, key);
-      if (options.expected !== undefined) checkExpected(before, options.expected);
-      if (!before || before.item === null) return undefined;
-      return this.write(table, key, null, options);
-    });
+    const tombstone = reportingLosers(this.loserListeners, () =>
+      this.tx.run(() => {
+        const before = this.read(table, key);
+        if (options.expected !== undefined) checkExpected(before, options.expected);
+        if (!before || before.item === null) return undefined;
+        return this.write(table, key, null, options);
+      }),
+    );
     if (tombstone) await this.tx.durable();
     return tombstone;
   }
@@ -186,9 +254,21 @@ export class SqliteTableStore implements TableStore {
       if (options.expected !== undefined) checkExpected(before, options.expected);
       const version = options.stamp();
       if (before && compareVersions(version, before.version) <= 0) {
-        // A stamp never goes backwards on one region; reaching this means a newer
-        // version replicated in from a region with a higher epoch or a clock ahead.
-        throw new DomainError('conflict', `a newer version of ${table}/${key} exists`, { current: before.version });
+        // Last-writer-wins, exactly as for a replicated write: a stamp that does not beat
+        // the stored version (a newer one replicated in under a higher epoch, or a clock
+        // gone back) is refused, never acknowledged, and recorded as a loser.
+        throw new LocalWriteLostError(
+          {
+            kind: 'item',
+            name: table,
+            key,
+            origin: version.region,
+            loser: { kind: 'item', table, key, item, version } satisfies ItemChange,
+            winner: before,
+          },
+          `a newer version of ${table}/${key} exists`,
+          before.version,
+        );
       }
       const after = this.store(table, key, item, version);
       if (!this.defs.get(table)?.local) this.tx.log.append({ kind: 'item', table, key, item, version });
