@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../core/errors.js';
-import { PEER_HEADERS, PEER_WINDOW_MS, PeerVerifier, sha256Hex, signPeerRequest } from './peer-auth.js';
+import {
+  isPeerResponseSigned,
+  PEER_HEADERS,
+  PEER_WINDOW_MS,
+  PeerVerifier,
+  sha256Hex,
+  signPeerRequest,
+  signPeerResponse,
+} from './peer-auth.js';
 
 const KEY = 'k'.repeat(43);
 const regions = new Set(['us-east-1', 'ap-northeast-1']);
@@ -27,7 +35,11 @@ describe('inter-region request signatures', () => {
   it('accepts a correctly signed request once', () => {
     const v = new PeerVerifier(KEY, regions, () => 1_000_000);
     const req = signed();
-    expect(v.verify(req)).toEqual({ region: 'us-east-1', contentSha256: sha256Hex('{"a":1}') });
+    expect(v.verify(req)).toEqual({
+      region: 'us-east-1',
+      contentSha256: sha256Hex('{"a":1}'),
+      nonce: req.headers[PEER_HEADERS.nonce],
+    });
     expect(refusal(() => v.verify(req))).toMatch(/^unauthenticated: .*replayed/);
   });
 
@@ -66,5 +78,29 @@ describe('inter-region request signatures', () => {
   it('refuses an unknown region even with the right key', () => {
     const v = new PeerVerifier(KEY, new Set(['ap-northeast-1']), () => 1_000_000);
     expect(refusal(() => v.verify(signed()))).toMatch(/unknown region/);
+  });
+});
+
+describe('inter-region response signatures', () => {
+  const body = '{"applied":5,"durable":5}';
+
+  it('accepts the answer signed for the request that carried the nonce', () => {
+    const signature = signPeerResponse(KEY, 'n1', 200, body);
+    expect(isPeerResponseSigned(KEY, 'n1', 200, body, signature)).toBe(true);
+  });
+
+  it('refuses a forged body, status, nonce (an answer replayed onto another request), key or no signature', () => {
+    const signature = signPeerResponse(KEY, 'n1', 200, body);
+    expect(isPeerResponseSigned(KEY, 'n1', 200, '{"applied":9,"durable":9}', signature)).toBe(false);
+    expect(isPeerResponseSigned(KEY, 'n1', 201, body, signature)).toBe(false);
+    expect(isPeerResponseSigned(KEY, 'n2', 200, body, signature)).toBe(false);
+    expect(isPeerResponseSigned('x'.repeat(43), 'n1', 200, body, signature)).toBe(false);
+    expect(isPeerResponseSigned(KEY, 'n1', 200, body, undefined)).toBe(false);
+  });
+
+  it('is not a request signature: a signed request cannot pass for a signed answer', () => {
+    const req = signed(body);
+    const nonce = req.headers[PEER_HEADERS.nonce]!;
+    expect(isPeerResponseSigned(KEY, nonce, 200, body, req.headers[PEER_HEADERS.signature])).toBe(false);
   });
 });

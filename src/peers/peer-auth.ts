@@ -1,8 +1,11 @@
 /**
- * @module Authentication of inter-region requests: HMAC-SHA256 with the shared
- * replication key over method, path, timestamp, nonce, sending region and the
- * body's SHA-256. A request outside the time window, or whose nonce was seen
- * before, is refused: a captured request cannot be replayed.
+ * @module Authentication of inter-region requests and their responses: HMAC-SHA256
+ * with the shared replication key over method, path, timestamp, nonce, sending region
+ * and the body's SHA-256. A request outside the time window, or whose nonce was seen
+ * before, is refused: a captured request cannot be replayed. The answer to a verified
+ * request is signed over its status and body digest, bound to the request's nonce, so
+ * nobody on the path can forge it (an `applied` or `durable` figure the sender would
+ * compact on) nor replay one answer onto another request.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../core/errors.js';
@@ -13,6 +16,8 @@ export const PEER_HEADERS = {
   region: 'x-mraa-region',
   contentSha256: 'x-mraa-content-sha256',
   signature: 'x-mraa-signature',
+  /** On a response: the signature over the request's nonce, the status and the body's digest. */
+  responseSignature: 'x-mraa-response-signature',
 } as const;
 
 /** How far a request's timestamp may be from the receiver's clock. */
@@ -33,6 +38,11 @@ function canonical(
   contentSha256: string,
 ): string {
   return [method.toUpperCase(), path, timestamp, nonce, region, contentSha256].join('\n');
+}
+
+/** A response's signed text: its own prefix, so no request signature can pass for one. */
+function canonicalResponse(nonce: string, status: number, contentSha256: string): string {
+  return ['RESPONSE', nonce, String(status), contentSha256].join('\n');
 }
 
 function mac(key: string, text: string): string {
@@ -59,10 +69,31 @@ export function signPeerRequest(
   };
 }
 
+/** The signature header of the answer to the request that carried `nonce`. */
+export function signPeerResponse(key: string, nonce: string, status: number, body: string | Buffer): string {
+  return mac(key, canonicalResponse(nonce, status, sha256Hex(body)));
+}
+
+/** Whether `signature` is the replication key's signature of this answer to the request that carried `nonce`. */
+export function isPeerResponseSigned(
+  key: string,
+  nonce: string,
+  status: number,
+  body: string | Buffer,
+  signature: string | undefined,
+): boolean {
+  if (!signature) return false;
+  const expected = Buffer.from(signPeerResponse(key, nonce, status, body), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export interface VerifiedPeer {
   region: string;
   /** The digest the signature covers; the route checks the body against it. */
   contentSha256: string;
+  /** The request's nonce: the answer's signature is bound to it. */
+  nonce: string;
 }
 
 export class PeerVerifier {
@@ -117,7 +148,12 @@ export class PeerVerifier {
     this.prune(now);
     if (this.seen.has(nonce)) throw new DomainError('unauthenticated', 'inter-region request replayed');
     this.seen.set(nonce, ts + PEER_WINDOW_MS);
-    return { region, contentSha256 };
+    return { region, contentSha256, nonce };
+  }
+
+  /** The signature header for the answer to a request this verifier accepted. */
+  signResponse(peer: VerifiedPeer, status: number, body: string | Buffer): string {
+    return signPeerResponse(this.key, peer.nonce, status, body);
   }
 
   /** Forget nonces whose timestamp has left the window: a replay of them fails the window check. */

@@ -2,17 +2,20 @@
  * @module Signed HTTP calls from one region to another (and from the operator's CLI,
  * which holds the same key), over node:http with keep-alive connections. Object
  * bodies are piped with backpressure, never held in memory (Node 20's fetch buffers a
- * streamed request body whole).
+ * streamed request body whole). Every answer must carry the replication key's
+ * signature bound to the request's nonce (src/peers/peer-auth.ts): an unsigned or
+ * forged success is refused, an unsigned failure is a failure whose body is not trusted.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EMPTY_SHA256, sha256Hex, signPeerRequest } from './peer-auth.js';
+import { EMPTY_SHA256, isPeerResponseSigned, PEER_HEADERS, sha256Hex, signPeerRequest } from './peer-auth.js';
 
 export class PeerRequestError extends Error {
   constructor(
     message: string,
+    /** The answer's status, when the answer was signed (null: no answer, or one not to be trusted). */
     readonly status: number | null,
     readonly body: unknown,
   ) {
@@ -67,17 +70,32 @@ export class PeerClient {
       headers['content-length'] = String(Buffer.byteLength(text));
     }
     const what = `${method} ${baseUrl}${path}`;
-    const { status, raw } = await send(new URL(path, baseUrl), method, headers, text, options).catch((err: Error) => {
-      throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
-    });
-    let parsed: unknown = raw;
+    const { status, raw, signature } = await send(new URL(path, baseUrl), method, headers, text, options).catch(
+      (err: Error) => {
+        throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
+      },
+    );
+    const signed = isPeerResponseSigned(this.key, headers[PEER_HEADERS.nonce]!, status, raw, signature);
+    const textOf = raw.toString('utf8');
+    let parsed: unknown = textOf;
     try {
-      parsed = raw ? JSON.parse(raw) : undefined;
+      parsed = textOf ? JSON.parse(textOf) : undefined;
     } catch {
       /* not JSON: keep the text */
     }
+    const message = (parsed as { error?: { message?: string } })?.error?.message ?? textOf.slice(0, 200);
+    if (!signed) {
+      // Nothing in it is trusted: a success is refused, a failure keeps only its words for the operator.
+      const why = signature ? 'a forged signature' : 'no signature';
+      throw new PeerRequestError(
+        status >= 200 && status < 300
+          ? `${what}: refused an answer with ${why} (not from a region holding the replication key)`
+          : `${what}: ${status} ${message} (answer with ${why})`,
+        null,
+        null,
+      );
+    }
     if (status < 200 || status >= 300) {
-      const message = (parsed as { error?: { message?: string } })?.error?.message ?? raw.slice(0, 200);
       throw new PeerRequestError(`${what}: ${status} ${message}`, status, parsed);
     }
     return parsed as T;
@@ -90,7 +108,7 @@ function send(
   headers: Record<string, string>,
   text: string | undefined,
   options: PeerCallOptions,
-): Promise<{ status: number; raw: string }> {
+): Promise<{ status: number; raw: Buffer; signature: string | undefined }> {
   const transport = url.protocol === 'https:' ? https : http;
   const agent = agents[url.protocol as keyof typeof agents];
   return new Promise((resolve, reject) => {
@@ -118,7 +136,12 @@ function send(
       });
       res.on('end', () => {
         done();
-        resolve({ status: res.statusCode ?? 0, raw: Buffer.concat(chunks).toString('utf8') });
+        const signature = res.headers[PEER_HEADERS.responseSignature];
+        resolve({
+          status: res.statusCode ?? 0,
+          raw: Buffer.concat(chunks),
+          signature: typeof signature === 'string' ? signature : undefined,
+        });
       });
     });
     if (options.stream) {

@@ -12,7 +12,7 @@ import { APP_STATES } from '../core/app-state.js';
 import type { Metrics } from '../http/metrics.js';
 import { parseWith } from '../http/validation.js';
 import type { VoterEndpoint, VoterRequest } from '../ports/voter-protocol.js';
-import { peerAuthHook } from './peer.routes.js';
+import { peerRouteOptions } from './peer.routes.js';
 import type { PeerVerifier } from './peer-auth.js';
 import { VOTER_PATH } from './voter-link.js';
 
@@ -68,7 +68,7 @@ export function voterRoutes(
         registers: [deps.metrics.registry],
       })
     : undefined;
-  app.post(VOTER_PATH, { preHandler: peerAuthHook(deps.verifier) }, async (request) => {
+  app.post(VOTER_PATH, peerRouteOptions(deps.verifier), async (request) => {
     const message = parseWith(requestSchema, request.body) as VoterRequest;
     requests?.inc({ op: message.op, from: request.peer!.region });
     return deps.voter.handle(message, request.peer!.region);

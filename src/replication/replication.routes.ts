@@ -12,7 +12,7 @@ import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import { isWriter } from '../core/app-state.js';
 import { DomainError } from '../core/errors.js';
 import { parseWith } from '../http/validation.js';
-import { peerAuthHook } from '../peers/peer.routes.js';
+import { peerRouteOptions } from '../peers/peer.routes.js';
 import type { PeerVerifier } from '../peers/peer-auth.js';
 import type { StateService } from '../routing/state.service.js';
 import type { ConflictLog } from './conflicts.js';
@@ -57,27 +57,23 @@ export interface ReplicationRouteDeps {
 }
 
 export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): void {
-  const peerAuth = peerAuthHook(deps.verifier);
+  const peerAuth = peerRouteOptions(deps.verifier);
 
-  app.post(
-    BATCH_PATH,
-    { preHandler: peerAuth, bodyLimit: 64 * 1024 * 1024 },
-    async (request): Promise<BatchResponse> => {
-      const batch = parseWith(batchSchema, request.body) as BatchRequest;
-      if (batch.origin !== request.peer!.region)
-        throw new DomainError('invalid_request', 'a region ships only its own log');
-      if (!deps.peers.includes(batch.origin))
-        throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
-      if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
-      const result = await deps.replicator.applier.apply(batch);
-      return { ...result, epoch: deps.state.highestEpoch() };
-    },
-  );
+  app.post(BATCH_PATH, { ...peerAuth, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
+    const batch = parseWith(batchSchema, request.body) as BatchRequest;
+    if (batch.origin !== request.peer!.region)
+      throw new DomainError('invalid_request', 'a region ships only its own log');
+    if (!deps.peers.includes(batch.origin))
+      throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
+    if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
+    const result = await deps.replicator.applier.apply(batch);
+    return { ...result, epoch: deps.state.highestEpoch() };
+  });
 
   app.register(async (scope) => {
     // Object bodies arrive as a stream, checked against the SHA-256 the sender signed.
     scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-    scope.put(`${BLOB_PATH}:sha256`, { preHandler: peerAuth }, async (request, reply) => {
+    scope.put(`${BLOB_PATH}:sha256`, peerAuth, async (request, reply) => {
       const { sha256 } = parseWith(shaParams, request.params, 'path');
       if (request.peer!.contentSha256 !== sha256)
         throw new DomainError('invalid_request', 'the signed digest is not the body named');
@@ -90,17 +86,17 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
     });
   });
 
-  app.get('/internal/digest', { preHandler: peerAuth }, async () => ({
+  app.get('/internal/digest', peerAuth, async () => ({
     region: deps.region,
     ...deps.digests.compute(),
   }));
 
-  app.get('/internal/digest/:kind/:name', { preHandler: peerAuth }, async (request) => {
+  app.get('/internal/digest/:kind/:name', peerAuth, async (request) => {
     const { kind, name } = parseWith(keysParams, request.params, 'path');
     return { region: deps.region, kind, name, keys: deps.digests.keys(kind, name) };
   });
 
-  app.get('/internal/conflicts', { preHandler: peerAuth }, async (request) => {
+  app.get('/internal/conflicts', peerAuth, async (request) => {
     const q = parseWith(conflictsQuery, request.query, 'query');
     return { region: deps.region, conflicts: deps.conflicts.list(q.after, q.limit) };
   });
@@ -115,7 +111,7 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
     return deps.replicator.waitDrained(q.from, q.epoch, q.waitMs);
   };
   app.get('/replication/drain', { preHandler: deps.requireAdmin }, drain);
-  app.get('/internal/drain', { preHandler: peerAuth }, drain);
+  app.get('/internal/drain', peerAuth, drain);
 
   app.get('/replication/conflicts', { preHandler: deps.requireAdmin }, async (request) => {
     const q = parseWith(conflictsQuery, request.query, 'query');

@@ -50,4 +50,19 @@ describe('replication API of one region', () => {
     const drain = await call(fx.url(P), 'GET', `/replication/drain?from=${S}&epoch=1`, { token: admin });
     expect(drain.body).toMatchObject({ drained: true, applied: 1 });
   });
+
+  it('does not trust an inflated epoch in a batch: it only reads the register, and writes go on (issue 12, case 4)', async () => {
+    const res = await batch({ origin: S, originHead: 1, pendingSince: null, epoch: 2 ** 52, entries: [] });
+    expect(res.status).toBe(200);
+    expect(res.body.epoch).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const write = await call(fx.url(P), 'POST', '/users', {
+        token: admin,
+        json: { username: `after-epoch-${i}`, password: 'a-password-long-enough' },
+      });
+      expect(write.status, JSON.stringify(write.body)).toBe(201);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await call(fx.url(P), 'GET', '/state/photos')).body).toMatchObject({ epoch: 1, activeRegion: P });
+  });
 });
