@@ -48,6 +48,8 @@ export async function openEmbeddedStorage(
   await blobs.init();
   // The database and its WAL exist now: make their directory entries durable once.
   await fsyncDirectory(dataDir);
+  // What an earlier process committed may not be on disk yet: sync before publishing the head.
+  await durability.open();
   const tableStore = new SqliteTableStore(tx, tables);
   const objects = new DiskObjectStore(tx, blobs);
   return {

@@ -50,8 +50,14 @@ export class Applier {
   private async applyBatch(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch' | 'durable'>> {
     const { origin, entries } = batch;
     const already = this.deps.progress.applied(origin).seq;
-    // What is in the database when this region first hears from an origin was on disk before.
-    if (!this.durableApplied.has(origin)) this.durableApplied.set(origin, already);
+    if (!this.durableApplied.has(origin)) {
+      // First contact since start: report as durable what the database held only once a
+      // sync has covered it (until then 0, which moves nothing at the origin).
+      this.durableApplied.set(origin, 0);
+      void this.deps.tx.durable({ force: true }).then(() => {
+        if (already > (this.durableApplied.get(origin) ?? 0)) this.durableApplied.set(origin, already);
+      });
+    }
     const missing = await this.missingBlobs(entries.filter((e) => e.seq > already));
     let firstMissing = entries.findIndex(
       (e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256),

@@ -93,4 +93,30 @@ describe('group commit durability', () => {
     expect(durability.durableHead).toBe(2);
     expect(heard.at(-1)).toBe(2);
   });
+
+  it('publishes the head found at start only after an fdatasync (issue 12, case 1)', async () => {
+    append();
+    append();
+    let flushed = false;
+    void tx.durable().then(() => (flushed = true));
+    while (!flushed) {
+      for (const s of syncs) s.release();
+      await settle();
+    }
+    // A new process opens the same database: nothing is durable until open() has synced.
+    const syncs2: Array<() => void> = [];
+    const reopened = new Durability(
+      join(dir, 'region.db-wal'),
+      new ChangeLog(db),
+      () => new Promise<void>((release) => syncs2.push(release)),
+    );
+    expect(reopened.durableHead).toBe(0);
+    const opened = reopened.open();
+    await settle();
+    expect(syncs2).toHaveLength(1);
+    expect(reopened.durableHead).toBe(0);
+    syncs2[0]!();
+    await opened;
+    expect(reopened.durableHead).toBe(2);
+  });
 });

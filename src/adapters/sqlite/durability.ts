@@ -6,7 +6,9 @@
  * every transaction committed before it started, so concurrent writes share it.
  *
  * The change log's head is published as durable only after such a sync: shippers send
- * nothing a power loss could take back.
+ * nothing a power loss could take back. That holds at start-up too: what the database
+ * holds when it is opened (after a crash, the WAL may still be only in the page cache)
+ * is published once `open()` has synced it.
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import type { ChangeLog } from './change-log.js';
@@ -16,7 +18,8 @@ export class Durability {
   private committed = 0;
   private flushed = 0;
   private running: Promise<void> | undefined;
-  private durable: number;
+  /** Nothing is published before `open()` has synced what the database held at start. */
+  private durable = 0;
 
   constructor(
     private readonly walFile: string | undefined,
@@ -27,8 +30,14 @@ export class Durability {
       process.stderr.write(`fatal: fdatasync of the write-ahead log failed: ${err.message}\n`);
       process.exit(70);
     },
-  ) {
-    this.durable = log.head();
+  ) {}
+
+  /**
+   * At start: make what the database holds durable (an fdatasync of the WAL), then
+   * publish its log head. Until then `durableHead` is 0 and nothing is shipped.
+   */
+  async open(): Promise<void> {
+    await this.sync({ force: true });
   }
 
   /** The highest change-log sequence known to be on disk. */
@@ -42,8 +51,12 @@ export class Durability {
     void this.sync();
   }
 
-  /** Resolves once everything committed before the call is on disk. */
-  async sync(): Promise<void> {
+  /**
+   * Resolves once everything committed before the call is on disk. `force`: sync even if
+   * no commit is known to be pending (what an earlier process committed, at start-up).
+   */
+  async sync(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) this.committed++;
     const target = this.committed;
     while (this.flushed < target) {
       this.running ??= this.flush();

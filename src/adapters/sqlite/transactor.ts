@@ -24,9 +24,12 @@ export class Transactor {
     private readonly durability: Durability,
   ) {}
 
-  /** Resolves once every transaction committed so far is on disk (group commit). */
-  durable(): Promise<void> {
-    return this.durability.sync();
+  /**
+   * Resolves once every transaction committed so far is on disk (group commit); `force`:
+   * sync even if no commit of this process is pending (what was there at start).
+   */
+  durable(options: { force?: boolean } = {}): Promise<void> {
+    return this.durability.sync(options);
   }
 
   run<T>(work: (tx: TxContext) => T): T {
