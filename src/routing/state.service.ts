@@ -121,6 +121,10 @@ export class StateService {
     const page = await this.deps.tables.scan(APP_CONFIG_TABLE, { limit: 1000 });
     for (const stored of page.items)
       if (stored.item) this.records.set(stored.key, stored.item as unknown as StateRecord);
+    // A writer restarted on the record it last read asks for its lease again (the voters
+    // decide; a register that moved on refuses it): reading the same record from the
+    // register later is no change, so nothing else would.
+    this.deps.lease.follow(this.records.get(this.deps.appId));
   }
 
   get(appId: string): StateRecord | undefined {

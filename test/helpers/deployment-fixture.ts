@@ -9,14 +9,15 @@ import pino from 'pino';
 import { type Role, TokenSigner } from '../../src/auth/tokens.js';
 import { type Config, defaultConfig, type LoadedConfig, loadConfig, writeConfig } from '../../src/config/config.js';
 import { choosePorts } from '../../src/local/ports.js';
-import { type RunningRegion, startRegion } from '../../src/region/region.js';
+import { type RegionOptions, type RunningRegion, startRegion } from '../../src/region/region.js';
 import { startWitness } from '../../src/witness/witness.js';
 
 export interface Fixture {
   dir: string;
   config: LoadedConfig;
   regions: Map<string, RunningRegion>;
-  start(name: string): Promise<RunningRegion>;
+  /** `options`: extra region options (e.g. the clockOffsetMs test hook). */
+  start(name: string, options?: Partial<Pick<RegionOptions, 'clockOffsetMs'>>): Promise<RunningRegion>;
   stop(name: string): Promise<void>;
   token(username: string, role: Role): Promise<string>;
   url(name: string): string;
@@ -43,12 +44,13 @@ export async function createFixture(customize: (c: Config) => Config = (c) => c)
     dir,
     config,
     regions,
-    async start(name) {
+    async start(name, options = {}) {
       const running = await startRegion({
         config,
         region: name,
         logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
         adminPassword: ADMIN_PASSWORD,
+        ...options,
       });
       regions.set(name, running);
       return running;
