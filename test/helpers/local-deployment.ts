@@ -25,7 +25,8 @@ export interface LocalDeployment {
   adminToken: string;
   pid(region: string): number;
   kill(region: string): Promise<void>;
-  restart(region: string): Promise<void>;
+  /** `env`: more environment for the restarted process (e.g. the MRAA_CLOCK_OFFSET_MS test hook). */
+  restart(region: string, options?: { env?: Record<string, string> }): Promise<void>;
   cli(args: string[]): Promise<CliResult>;
   signIn(username: string, password: string): Promise<string>;
   close(): Promise<void>;
@@ -97,9 +98,12 @@ export async function startDeployment(
         async () => !(await fetch(`${addressOf(region)}/healthz`).catch(() => undefined)),
       );
     },
-    async restart(region) {
+    async restart(region, options = {}) {
       const witness = d.config.controlPlane.witnesses.some((w) => w.name === region);
-      const bg = spawnMraa(d.dir, witness ? ['witness', '--name', region] : ['region', '--region', region], env);
+      const bg = spawnMraa(d.dir, witness ? ['witness', '--name', region] : ['region', '--region', region], {
+        ...env,
+        ...options.env,
+      });
       restarted.set(region, bg);
       pids.set(region, bg.proc.pid!);
       if (witness) {
