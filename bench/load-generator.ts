@@ -5,6 +5,7 @@
  */
 import { closedLoop, openLoop } from './comment-load.js';
 import { failoverTrials } from './failover.js';
+import { forcedProbeFinish, forcedProbeStart } from './forced-failover.js';
 import { bigUpload, diskCopy, uploadPhotos } from './object-transfer.js';
 import { makePhotos } from './photo-files.js';
 import { serve } from './rpc.js';
@@ -15,6 +16,8 @@ serve({
   closedLoop: (a) => closedLoop(a.target, a.options),
   stateEvents: stateEventDelivery,
   failoverTrials,
+  forcedProbeStart,
+  forcedProbeFinish,
   makePhotos,
   uploadPhotos,
   diskCopy,

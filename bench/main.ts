@@ -1,5 +1,5 @@
 /**
- * @module `npm run bench [-- --quick] [--only PHASES] [--diagnose] [--keep] [--cpu-prof DIR]`: starts
+ * @module `npm run bench [-- --quick] [--only PHASES] [--diagnose] [--keep] [--cpu-prof DIR] [--baseline FILE]`: starts
  * a local deployment, forks the load generator and the visibility observer, runs each
  * measurement, prints the figures against DESIGN §8 and writes
  * bench/results/latest.json with the lag and failover charts beside it.

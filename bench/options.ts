@@ -2,7 +2,17 @@
  * @module Command-line options of `npm run bench` and the sample sizes of a full and
  * a `--quick` run (the same measurements, shorter).
  */
-export const PHASES = ['lag', 'throughput', 'state-events', 'failover', 'objects', 'memory'] as const;
+import { join } from 'node:path';
+
+export const PHASES = [
+  'lag',
+  'throughput',
+  'state-events',
+  'failover',
+  'forced-failover',
+  'objects',
+  'memory',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 /**
@@ -16,6 +26,8 @@ export interface Samples {
   throughput: { rounds: number; trialMs: number; warmupMs: number; concurrency: number };
   stateEvents: { subscribers: number; changes: number };
   failover: { trials: number; loadRate: number; steadyMs: number };
+  /** Forced failovers with the writer partitioned (each then healed and failed back). */
+  forcedFailover: { trials: number };
   objects: { count: number; bytesEach: number; copyRounds: number };
   memory: { uploadBytes: number };
 }
@@ -27,6 +39,7 @@ export const FULL: Samples = {
   throughput: { rounds: 4, trialMs: 10_000, warmupMs: 1500, concurrency: 256 },
   stateEvents: { subscribers: 100, changes: 30 },
   failover: { trials: 10, loadRate: 200, steadyMs: 1000 },
+  forcedFailover: { trials: 3 },
   objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
   memory: { uploadBytes: 1024 * MiB },
 };
@@ -36,6 +49,7 @@ export const QUICK: Samples = {
   throughput: { rounds: 3, trialMs: 4000, warmupMs: 1000, concurrency: 256 },
   stateEvents: { subscribers: 100, changes: 10 },
   failover: { trials: 3, loadRate: 200, steadyMs: 1000 },
+  forcedFailover: { trials: 2 },
   objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
   memory: { uploadBytes: 1024 * MiB },
 };
@@ -56,6 +70,11 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Where latest.json and the charts go. */
   outDir: string;
+  /**
+   * A previous run's latest.json to compare write throughput and lag with (default
+   * bench/results/before-control-plane.json: the figures from before the control plane).
+   */
+  baseline: string;
 }
 
 export function parseOptions(argv: string[], defaultOutDir: string): BenchOptions {
@@ -77,5 +96,6 @@ export function parseOptions(argv: string[], defaultOutDir: string): BenchOption
     diagnose: argv.includes('--diagnose'),
     ...(cpuProfDir ? { cpuProfDir } : {}),
     outDir: value('--out') ?? defaultOutDir,
+    baseline: value('--baseline') ?? join(defaultOutDir, 'before-control-plane.json'),
   };
 }

@@ -1,9 +1,12 @@
 /**
- * @module The measurements of a run, in order, and where each puts its figures.
+ * @module The measurements of a run, in order, and where each puts its figures. The
+ * lag and throughput phases also record what the writer lease cost while they ran.
  */
 import type { BenchContext } from './context.js';
 import { type FailoverFigures, measureFailover } from './failover-phase.js';
+import { type ForcedFailoverFigures, measureForcedFailover } from './forced-failover-phase.js';
 import { type LagResult, measureLag } from './lag-phase.js';
+import { type LeaseCost, leaseCost, readLeaseCounters } from './lease-cost.js';
 import { type MemoryFigures, measureUploadMemory } from './memory-phase.js';
 import { measureObjects, type ObjectFigures } from './objects-phase.js';
 import type { Phase } from './options.js';
@@ -15,23 +18,35 @@ export interface Results {
   throughput?: ThroughputResult;
   stateEvents?: StateEventsFigures;
   failover?: FailoverFigures;
+  forcedFailover?: ForcedFailoverFigures;
   objects?: ObjectFigures;
   memory?: MemoryFigures;
+  /** The writer lease's renewals and refusals in the measured deployment during the lag and throughput phases. */
+  lease?: { leaseMs: number; lag?: LeaseCost; throughput?: LeaseCost };
 }
 
 export async function runPhase(phase: Phase, ctx: BenchContext, results: Results): Promise<void> {
   switch (phase) {
-    case 'lag':
+    case 'lag': {
+      const before = await readLeaseCounters(ctx.deployment);
       results.lag = await measureLag(ctx);
+      noteLease(ctx, results, 'lag', leaseCost(before, await readLeaseCounters(ctx.deployment)));
       return;
-    case 'throughput':
+    }
+    case 'throughput': {
+      const before = await readLeaseCounters(ctx.deployment);
       results.throughput = await measureThroughput(ctx);
+      noteLease(ctx, results, 'throughput', leaseCost(before, await readLeaseCounters(ctx.deployment)));
       return;
+    }
     case 'state-events':
       results.stateEvents = await measureStateEvents(ctx);
       return;
     case 'failover':
       results.failover = await measureFailover(ctx);
+      return;
+    case 'forced-failover':
+      results.forcedFailover = await measureForcedFailover(ctx);
       return;
     case 'objects':
       results.objects = await measureObjects(ctx);
@@ -40,4 +55,13 @@ export async function runPhase(phase: Phase, ctx: BenchContext, results: Results
       results.memory = await measureUploadMemory(ctx);
       return;
   }
+}
+
+function noteLease(ctx: BenchContext, results: Results, phase: 'lag' | 'throughput', cost: LeaseCost): void {
+  results.lease = { ...results.lease, leaseMs: ctx.deployment.config.controlPlane.leaseMs, [phase]: cost };
+  const refused = Object.entries(cost.writesRefused).map(([reason, n]) => `${n} ${reason}`);
+  ctx.log(
+    `  writer lease: ${cost.renewalsPerSec.toFixed(2)} renewals/s (${cost.renewals} in ${cost.seconds.toFixed(0)} s); ` +
+      `writes refused by the primary: ${refused.length ? refused.join(', ') : 'none'}`,
+  );
 }

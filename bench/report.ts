@@ -1,9 +1,10 @@
 /**
  * @module The outputs of a run: the table of figures against DESIGN §8 on stdout,
  * bench/results/latest.json (every figure with its sample size, the machine) and the
- * two charts beside it.
+ * two charts beside it; write throughput and lag side by side with a baseline run's
+ * (`--baseline`, by default the figures from before the control plane).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failoverChart } from './failover-chart.js';
 import { lagChart } from './lag-chart.js';
@@ -21,8 +22,78 @@ export interface RunSummary {
   durationSec: number;
 }
 
-function json(run: RunSummary, targets: TargetCheck[]): unknown {
-  const { lag, throughput, stateEvents, failover, objects, memory } = run.results;
+/** Write throughput and lag of a baseline run and of this one. */
+export interface Comparison {
+  baseline: { file: string; commit: string | null; generatedAt: string; mode: string };
+  rows: Array<{ figure: string; unit: string; before: number | null; after: number | null }>;
+}
+
+interface SavedRun {
+  commit: string | null;
+  generatedAt: string;
+  mode: string;
+  replication: { lagMs: { p50: number; p99: number }; writeLatencyMs: { p50: number; p99: number } } | null;
+  throughput: { withReplication: number; withoutReplication: number; ratio: number } | null;
+}
+
+async function compare(run: RunSummary): Promise<Comparison | null> {
+  let saved: SavedRun;
+  try {
+    saved = JSON.parse(await readFile(run.options.baseline, 'utf8')) as SavedRun;
+  } catch {
+    return null;
+  }
+  const { lag, throughput: tp } = run.results;
+  if (!lag && !tp) return null;
+  const b = saved.replication;
+  const bt = saved.throughput;
+  const rows: Comparison['rows'] = [];
+  if (tp)
+    rows.push(
+      {
+        figure: 'write throughput, replication on',
+        unit: 'writes/s',
+        before: bt?.withReplication ?? null,
+        after: tp.withReplication,
+      },
+      {
+        figure: 'write throughput, replication off',
+        unit: 'writes/s',
+        before: bt?.withoutReplication ?? null,
+        after: tp.withoutReplication,
+      },
+      { figure: 'throughput ratio on / off', unit: '%', before: bt ? bt.ratio * 100 : null, after: tp.ratio * 100 },
+    );
+  if (lag)
+    rows.push(
+      { figure: 'replication lag p50 at 500 writes/s', unit: 'ms', before: b?.lagMs.p50 ?? null, after: lag.lagMs.p50 },
+      { figure: 'replication lag p99 at 500 writes/s', unit: 'ms', before: b?.lagMs.p99 ?? null, after: lag.lagMs.p99 },
+      {
+        figure: 'write latency p50 at 500 writes/s',
+        unit: 'ms',
+        before: b?.writeLatencyMs.p50 ?? null,
+        after: lag.writeLatencyMs.p50,
+      },
+      {
+        figure: 'write latency p99 at 500 writes/s',
+        unit: 'ms',
+        before: b?.writeLatencyMs.p99 ?? null,
+        after: lag.writeLatencyMs.p99,
+      },
+    );
+  return {
+    baseline: {
+      file: run.options.baseline,
+      commit: saved.commit,
+      generatedAt: saved.generatedAt,
+      mode: saved.mode,
+    },
+    rows,
+  };
+}
+
+function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | null): unknown {
+  const { lag, throughput, stateEvents, failover, forcedFailover, lease, objects, memory } = run.results;
   const { values: _values, ...replication } = lag ?? { values: [] };
   return {
     generatedAt: new Date().toISOString(),
@@ -33,6 +104,9 @@ function json(run: RunSummary, targets: TargetCheck[]): unknown {
     replication: lag ? replication : null,
     throughput: throughput ?? null,
     failover: failover ?? null,
+    forcedFailover: forcedFailover ?? null,
+    lease: lease ?? null,
+    comparedWith: comparison,
     stateEvents: stateEvents ?? null,
     objects:
       objects || memory
@@ -48,11 +122,12 @@ const roundNumbers = (_key: string, v: unknown) =>
 
 function fmt(value: number | null, unit: string): string {
   if (value === null) return 'n/a';
+  if (unit === '') return String(value);
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${unit}`;
 }
 
-function printTable(run: RunSummary, targets: TargetCheck[]): void {
+function printTable(run: RunSummary, targets: TargetCheck[], comparison: Comparison | null): void {
   const rows = [['FIGURE', 'MEASURED', 'TARGET (DESIGN §8)', 'MEETS', 'SAMPLES']];
   for (const t of targets)
     rows.push([t.figure, fmt(t.value, t.unit), t.target, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO', t.samples]);
@@ -62,7 +137,7 @@ function printTable(run: RunSummary, targets: TargetCheck[]): void {
     console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  const { throughput: tp, objects: ob, failover: fo, lag, stateEvents: se } = run.results;
+  const { throughput: tp, objects: ob, failover: fo, forcedFailover: ff, lease, lag, stateEvents: se } = run.results;
   console.log('');
   if (lag)
     console.log(
@@ -76,6 +151,27 @@ function printTable(run: RunSummary, targets: TargetCheck[]): void {
     console.log(
       `failover: idle median ${fo.idleMs.toFixed(0)} ms (max ${fo.idle.max.toFixed(0)}), loaded median ${fo.loadedMs.toFixed(0)} ms (max ${fo.loaded.max.toFixed(0)}); failback idle ${fo.failbackIdle.p50.toFixed(0)} ms, loaded ${fo.failbackLoaded.p50.toFixed(0)} ms`,
     );
+  if (ff) {
+    const waited = ff.trials.map((t) => (t.waitedForLease?.waitedMs ?? 0).toFixed(0));
+    console.log(
+      `forced failover (${ff.leaseMs} ms lease, writer partitioned): decision → first write median ${ff.medianMs.toFixed(0)} ms, max ${ff.maxMs.toFixed(0)} ms; ` +
+        `waited for the old lease median ${ff.waitedForLeaseMs.p50.toFixed(0)} ms (${waited.join(', ')}); ` +
+        `old writer refused ${ff.oldRefusedAfterCut.p50.toFixed(0)} ms after the cut (max ${ff.oldRefusedAfterCut.max.toFixed(0)}), ` +
+        `its last ack ${ff.minGapMs.toFixed(0)} ms or more before the new writer's first write was sent; ` +
+        `${ff.overlaps} overlaps, ${ff.oldAcksAfterRefusal} acks after a refusal`,
+    );
+  }
+  if (lease) {
+    const parts = (['lag', 'throughput'] as const).flatMap((p) => {
+      const c = lease[p];
+      if (!c) return [];
+      const refused = Object.entries(c.writesRefused).map(([reason, n]) => `${n} ${reason}`);
+      return [
+        `${c.renewalsPerSec.toFixed(2)} renewals/s during ${p} (writes refused: ${refused.length ? refused.join(', ') : 'none'})`,
+      ];
+    });
+    console.log(`writer lease (${lease.leaseMs} ms): ${parts.join('; ')}`);
+  }
   if (se)
     console.log(
       `state events: p50 ${se.deliveryMs.p50.toFixed(1)} ms, p99 ${se.deliveryMs.p99.toFixed(1)} ms, max ${se.deliveryMs.max.toFixed(1)} ms; ${se.missed} missed`,
@@ -87,13 +183,31 @@ function printTable(run: RunSummary, targets: TargetCheck[]): void {
   console.log(
     `machine: ${run.machine.cpuModel}, ${run.machine.cores} cores, Node ${run.machine.node}; run took ${run.durationSec.toFixed(0)} s`,
   );
+  if (comparison) {
+    const b = comparison.baseline;
+    console.log(
+      `before control plane / after (before: ${b.mode} run of ${b.commit?.slice(0, 7) ?? '?'}, ${b.generatedAt.slice(0, 10)}, ${b.file}):`,
+    );
+    const width = Math.max(...comparison.rows.map((r) => r.figure.length));
+    for (const r of comparison.rows) {
+      const change =
+        r.before !== null && r.after !== null && r.before !== 0
+          ? ` (${r.after >= r.before ? '+' : ''}${(((r.after - r.before) / r.before) * 100).toFixed(1)} %)`
+          : '';
+      console.log(`  ${r.figure.padEnd(width)}  ${fmt(r.before, r.unit)} / ${fmt(r.after, r.unit)}${change}`);
+    }
+  }
 }
 
 export async function writeResults(run: RunSummary): Promise<void> {
   const targets = checkTargets(run.results);
-  printTable(run, targets);
+  const comparison = await compare(run);
+  printTable(run, targets, comparison);
   await mkdir(run.options.outDir, { recursive: true });
-  await writeFile(join(run.options.outDir, 'latest.json'), `${JSON.stringify(json(run, targets), roundNumbers, 2)}\n`);
+  await writeFile(
+    join(run.options.outDir, 'latest.json'),
+    `${JSON.stringify(json(run, targets, comparison), roundNumbers, 2)}\n`,
+  );
   if (run.results.lag) await writeFile(join(run.options.outDir, 'lag.svg'), lagChart(run.results.lag));
   if (run.results.failover)
     await writeFile(join(run.options.outDir, 'failover.svg'), failoverChart(run.results.failover));

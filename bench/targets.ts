@@ -67,6 +67,7 @@ export function checkTargets(r: Results): TargetCheck[] {
       met: check(r.failover?.loadedMs, (x) => x < 3000),
       samples: r.failover ? `${r.failover.samples.loaded} failovers` : '-',
     },
+    ...forcedTargets(r),
     {
       figure: 'state change → 100 subscribers, p99',
       field: 'stateEvents.p99Ms',
@@ -104,6 +105,53 @@ export function checkTargets(r: Results): TargetCheck[] {
       target: '< 64 MiB (same bound)',
       met: check(r.memory?.shipping.primaryDeltaMiB, (x) => x < 64),
       samples: r.memory ? '1 body' : '-',
+    },
+  ];
+}
+
+/** DESIGN §3a, §8: a forced failover with the old writer partitioned but alive. */
+function forcedTargets(r: Results): TargetCheck[] {
+  const f = r.forcedFailover;
+  const bound = f?.targetMs;
+  const lease = f?.leaseMs;
+  const samples = f ? `${f.samples} forced failovers` : '-';
+  const within = (x: number) => bound !== undefined && x < bound;
+  return [
+    {
+      figure: 'forced failover, writer partitioned (median)',
+      field: 'forcedFailover.medianMs',
+      value: f?.medianMs ?? null,
+      unit: 'ms',
+      target: bound !== undefined ? `< ${bound} ms (lease + 1 s)` : '< lease + 1 s',
+      met: check(f?.medianMs, within),
+      samples,
+    },
+    {
+      figure: 'forced failover, writer partitioned (max)',
+      field: 'forcedFailover.maxMs',
+      value: f?.maxMs ?? null,
+      unit: 'ms',
+      target: bound !== undefined ? `< ${bound} ms (lease + 1 s)` : '< lease + 1 s',
+      met: check(f?.maxMs, within),
+      samples,
+    },
+    {
+      figure: '… old writer answers 503 no_quorum, after the cut (max)',
+      field: 'forcedFailover.oldRefusedAfterCut.max',
+      value: f?.oldRefusedAfterCut.max ?? null,
+      unit: 'ms',
+      target: lease !== undefined ? `< ${lease} ms (one lease)` : '< one lease period',
+      met: check(f?.oldRefusedAfterCut.max, (x) => lease !== undefined && x < lease && f!.otherRefusals === 0),
+      samples: f ? `${f.samples - f.otherRefusals} of ${f.samples} refused with no_quorum` : '-',
+    },
+    {
+      figure: '… writes acked by both writers in overlapping time',
+      field: 'forcedFailover.overlaps',
+      value: f ? f.overlaps + f.oldAcksAfterRefusal : null,
+      unit: '',
+      target: '0',
+      met: f ? f.overlaps === 0 && f.oldAcksAfterRefusal === 0 : null,
+      samples: f ? `smallest gap ${f.minGapMs.toFixed(0)} ms` : '-',
     },
   ];
 }
