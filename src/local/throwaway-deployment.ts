@@ -95,8 +95,14 @@ export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<
     try {
       adminToken = await signIn('admin', opts.adminPassword);
     } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
+      if (attempt < 5) {
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      // Never leave `mraa up` and its processes behind when the caller cannot use them.
+      up.kill('SIGINT');
+      await new Promise<void>((resolve) => (up.exitCode !== null ? resolve() : up.once('exit', () => resolve())));
+      throw new Error(`${(err as Error).message}\n--- mraa up said ---\n${output}`);
     }
   }
   const local = async (path: string, method = 'GET') => {
