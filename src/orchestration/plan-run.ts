@@ -71,6 +71,11 @@ export class PlanRun {
   result(record: RegionRecord): PlanResult {
     return { plan: this.plan, record, timeline: this.timeline, totalMs: this.now() - this.started };
   }
+
+  /** The plan had nothing to do: `why` says what already holds. */
+  nothing(record: RegionRecord, why: string): PlanResult {
+    return { ...this.result(record), nothingToDo: why };
+  }
 }
 
 function isRecord(value: unknown): value is RegionRecord {

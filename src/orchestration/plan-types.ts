@@ -71,11 +71,18 @@ export interface PlanResult {
   /** Every step, finished, in order. Empty when there was nothing to do. */
   timeline: PlanStep[];
   totalMs: number;
+  /** Set when there was nothing to do, saying what already holds ("already fenced at epoch 4 ..."). */
+  nothingToDo?: string;
 }
 
 export type PlanErrorCode =
   | 'drain_timeout'
   | 'unreachable'
+  /** Not started, nothing changed: the region a plan needs does not answer, or reaches no majority of voters. */
+  | 'target_unreachable'
+  | 'writer_unreachable'
+  | 'recorder_unreachable'
+  | 'no_quorum'
   | 'invalid_request'
   | 'illegal_transition'
   | 'not_drained'

@@ -245,3 +245,185 @@ describe('failback and activate', () => {
     });
   });
 });
+
+describe('before anything changes (issue 15)', () => {
+  const noQuorum = (r: object) => ({ ...r, quorum: false });
+  const puts = (calls: Array<{ key: string }>) => calls.filter((c) => c.key.startsWith('PUT'));
+
+  it('a failover whose target does not answer does not start: the writer is not fenced', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': ['down'],
+      'PUT http://us.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'us-east-1'))],
+    });
+    const err = (await failover(env(fetch)).catch((e: unknown) => e)) as PlanError;
+    expect(err).toBeInstanceOf(PlanError);
+    expect(err.code).toBe('target_unreachable');
+    expect(err.message).toMatch(/^failover not started: ap-northeast-1 did not answer .*the target/);
+    expect(err.message).toMatch(/Nothing was changed: us-east-1 still takes writes \(epoch 3\)/);
+    expect(err.details).toMatchObject({ region: 'ap-northeast-1', changed: false });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a failback whose target (the primary) does not answer does not start either', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': ['down'],
+      'GET http://ap.test/state/photos': [ok(record('failover', 'ap-northeast-1', 5, 'ap-northeast-1'))],
+      'PUT http://ap.test/state/photos': [ok(record('fenced', 'ap-northeast-1', 6, 'ap-northeast-1'))],
+    });
+    await expect(failback(env(fetch))).rejects.toMatchObject({ code: 'target_unreachable' });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a forced failover checks its target too', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': ['down'],
+    });
+    await expect(failover(env(fetch), { force: true })).rejects.toMatchObject({ code: 'target_unreachable' });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a target that reaches no majority of voters: refused, naming the voters it does not reach', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'ap-northeast-1')))],
+      'GET http://ap.test/status': [
+        ok({
+          controlPlane: {
+            quorum: false,
+            voters: [
+              { name: 'us-east-1', reachable: false, error: 'ECONNREFUSED' },
+              { name: 'ap-northeast-1', reachable: true },
+              { name: 'witness', reachable: false, error: 'ECONNREFUSED' },
+            ],
+          },
+        }),
+      ],
+    });
+    const err = (await failover(env(fetch)).catch((e: unknown) => e)) as PlanError;
+    expect(err.code).toBe('no_quorum');
+    expect(err.message).toMatch(
+      /failover not started: ap-northeast-1 reaches 1 of 3 voters \(not us-east-1, witness\); 2 are needed/,
+    );
+    expect(err.details).toMatchObject({ unreachable: ['us-east-1', 'witness'], needed: 2 });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a stale "no quorum" is checked afresh: a majority reached now lets the plan go on', async () => {
+    const { fetch } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'ap-northeast-1')))],
+      'GET http://ap.test/status': [
+        ok({
+          controlPlane: {
+            voters: [
+              { name: 'us-east-1', reachable: true },
+              { name: 'ap-northeast-1', reachable: true },
+              { name: 'witness', reachable: false },
+            ],
+          },
+        }),
+      ],
+      'PUT http://us.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'us-east-1'))],
+      'GET http://ap.test/replication/drain': [ok({ drained: true, backlog: { entries: 0, bytes: 0 } })],
+      'PUT http://ap.test/state/photos': [ok(record('failover', 'ap-northeast-1', 5, 'ap-northeast-1'))],
+    });
+    expect((await failover(env(fetch))).record.activeRegion).toBe('ap-northeast-1');
+  });
+
+  it('no quorum and no /status to ask: refused in plain words', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'ap-northeast-1')))],
+    });
+    await expect(failover(env(fetch))).rejects.toMatchObject({
+      code: 'no_quorum',
+      message: expect.stringMatching(/ap-northeast-1 cannot reach a majority of voters/),
+    });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a graceful failover from a writer that does not answer does not fence (use force)', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': ['down'],
+      'GET http://ap.test/state/photos': [ok(record('active', 'us-east-1', 3, 'ap-northeast-1'))],
+      'PUT http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
+    });
+    const err = (await failover(env(fetch)).catch((e: unknown) => e)) as PlanError;
+    expect(err.code).toBe('writer_unreachable');
+    expect(err.message).toMatch(/forced \(ungraceful\) failover does not need it/);
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('activate refuses a fenced writer that does not answer', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': ['down'],
+      'GET http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
+    });
+    await expect(activate(env(fetch))).rejects.toMatchObject({
+      code: 'writer_unreachable',
+      message: expect.stringMatching(/the application stays fenced \(writer us-east-1, epoch 4\)/),
+    });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('fence goes to a region with a majority when the writer has none', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'us-east-1')))],
+      'GET http://ap.test/state/photos': [ok(record('active', 'us-east-1', 3, 'ap-northeast-1'))],
+      'PUT http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
+    });
+    expect((await fence(env(fetch))).record.state).toBe('fenced');
+    expect(puts(calls).map((c) => c.key)).toEqual(['PUT http://ap.test/state/photos']);
+  });
+
+  it('fence refuses when no region reaches a majority of voters', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'us-east-1')))],
+      'GET http://ap.test/state/photos': [ok(noQuorum(record('active', 'us-east-1', 3, 'ap-northeast-1')))],
+    });
+    await expect(fence(env(fetch))).rejects.toMatchObject({ code: 'no_quorum' });
+    expect(puts(calls)).toEqual([]);
+  });
+
+  it('a drain timeout that is not a positive number is refused before anything (no endless wait)', async () => {
+    const { fetch, calls } = fakeFetch({});
+    for (const timeoutMs of [Number.NaN, -5000, 0, Number.POSITIVE_INFINITY]) {
+      await expect(failover(env(fetch), { timeoutMs })).rejects.toMatchObject({ code: 'invalid_request' });
+    }
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('nothing to do (issue 15)', () => {
+  it('a second fence succeeds with nothing to do', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'us-east-1'))],
+      'GET http://ap.test/state/photos': [ok(record('fenced', 'us-east-1', 4, 'ap-northeast-1'))],
+    });
+    const result = await fence(env(fetch));
+    expect(result).toMatchObject({ timeline: [], nothingToDo: 'already fenced at epoch 4 (writer was us-east-1)' });
+    expect(calls.filter((c) => c.key.startsWith('PUT'))).toEqual([]);
+  });
+
+  it('a second failover to the same region succeeds the same way, even with the other region down', async () => {
+    const { fetch } = fakeFetch({
+      'GET http://us.test/state/photos': ['down'],
+      'GET http://ap.test/state/photos': [ok(record('failover', 'ap-northeast-1', 5, 'ap-northeast-1'))],
+    });
+    const result = await failover(env(fetch));
+    expect(result).toMatchObject({
+      timeline: [],
+      nothingToDo: 'ap-northeast-1 already takes writes (failover, epoch 5)',
+    });
+  });
+
+  it('activate when not fenced has nothing to do', async () => {
+    const { fetch } = fakeFetch({
+      'GET http://us.test/state/photos': [ok(record('active', 'us-east-1', 3, 'us-east-1'))],
+      'GET http://ap.test/state/photos': [ok(record('active', 'us-east-1', 3, 'ap-northeast-1'))],
+    });
+    expect((await activate(env(fetch))).nothingToDo).toMatch(/^not fenced: us-east-1 already takes writes/);
+  });
+});

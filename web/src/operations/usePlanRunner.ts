@@ -97,8 +97,8 @@ export function usePlanRunner(onFinished: () => void) {
                   });
         const r = result.record;
         const summary =
-          result.timeline.length === 0
-            ? `Nothing to do: ${r.activeRegion} already takes writes.`
+          result.nothingToDo !== undefined
+            ? `Nothing to do: ${result.nothingToDo}.`
             : r.state === 'fenced'
               ? `Fenced at epoch ${r.epoch}: writes are paused everywhere.`
               : `${r.activeRegion} takes writes (${r.state}, epoch ${r.epoch}).`;
