@@ -1,48 +1,106 @@
 /**
- * @module Sign-in, the signed-in user, and admin-created users (the counterpart of
- * the reference solution's Cognito user pool), replicated like any table.
+ * @module Sign-in, sessions and admin-created users (the counterpart of the reference
+ * solution's Cognito user pool), replicated like any table. A session ends when its
+ * user's generation moves on: a password or role change, a removal, a sign-out. Every
+ * request checks its token against the stored user (one point read), so the role and
+ * the forced password change come from the user as stored, not from the token alone.
  */
 import { DomainError } from '../core/errors.js';
 import type { Stamp } from '../ports/table-store.js';
-import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
-import type { IssuedToken, Role, TokenClaims, TokenSigner } from './tokens.js';
-import { type PublicUser, toPublicUser, type UserRecord, type UsersRepository } from './users.repository.js';
+import type { Passwords } from './passwords.js';
+import { generatePassword } from './passwords.js';
+import type { IssuedToken, Role, TokenSigner } from './tokens.js';
+import {
+  isRemoved,
+  type PublicUser,
+  type StoredUser,
+  sessionGen,
+  toPublicUser,
+  type UserRecord,
+  type UsersRepository,
+} from './users.repository.js';
 
 export const ADMIN_USERNAME = 'admin';
 export const USERNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
 
-// Verified against when the user does not exist, so a miss costs as much as a hit.
-const DUMMY_HASH = hashPassword('not a real password');
-
 export interface SignInResult extends IssuedToken {
   user: PublicUser;
 }
 
+/** Who a valid token speaks for, as this region knows the user now. */
+export interface SessionUser {
+  username: string;
+  role: Role;
+  /** Until the password is changed, only /auth/me, /auth/password and sign-out are open. */
+  mustChangePassword: boolean;
+  /** The token's generation (a password change issues the next one). */
+  gen: number;
+  operator: boolean;
+}
+
 export class AuthService {
+  // Verified against when the user does not exist, so a miss costs as much as a hit.
+  private dummyHash: Promise<string> | undefined;
+
   constructor(
     private readonly users: UsersRepository,
     private readonly tokens: TokenSigner,
+    private readonly passwords: Passwords,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async signIn(username: string, password: string): Promise<SignInResult> {
     const user = await this.users.get(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
+    this.dummyHash ??= this.passwords.hash('not a real password');
+    const ok = await this.passwords.verify(password, user?.passwordHash ?? (await this.dummyHash));
     if (!user || !ok) throw new DomainError('unauthenticated', 'wrong username or password');
-    const issued = await this.tokens.issue({ username: user.username, role: user.role });
-    return { ...issued, user: toPublicUser(user) };
+    return this.session(user);
   }
 
-  verifyToken(token: string): Promise<TokenClaims> {
-    return this.tokens.verify(token);
+  /**
+   * The session a token stands for. The stored user decides: removed, or at a later
+   * generation than the token's, ends it. A user this region does not know yet (created
+   * moments ago elsewhere) or holds at an older generation (a change not replicated here
+   * yet) is taken from the token: it is signed, and newer than what is stored.
+   */
+  async authenticate(token: string): Promise<SessionUser> {
+    const claims = await this.tokens.verify(token);
+    const fromToken = (): SessionUser => ({
+      username: claims.username,
+      role: claims.role,
+      mustChangePassword: claims.mustChangePassword === true,
+      gen: claims.gen,
+      operator: claims.operator === true,
+    });
+    if (claims.operator) return { ...fromToken(), role: 'admin', mustChangePassword: false };
+    const stored = await this.users.stored(claims.username);
+    if (!stored || sessionGen(stored) < claims.gen) return fromToken();
+    if (isRemoved(stored) || sessionGen(stored) > claims.gen) {
+      this.tokens.forget(token);
+      throw new DomainError('unauthenticated', 'this session has ended; sign in again');
+    }
+    return {
+      username: stored.username,
+      role: stored.role,
+      mustChangePassword: stored.mustChangePassword === true,
+      gen: claims.gen,
+      operator: false,
+    };
   }
 
-  async me(claims: TokenClaims): Promise<PublicUser> {
-    const user = await this.users.get(claims.username);
+  async me(session: Pick<SessionUser, 'username' | 'role'> & { mustChangePassword?: boolean }): Promise<PublicUser> {
+    const user = await this.users.get(session.username);
     // A token outlives replication lag: a user created moments ago elsewhere is still known by its token.
-    return user ? toPublicUser(user) : { username: claims.username, role: claims.role, createdAt: '' };
+    return user
+      ? toPublicUser(user)
+      : {
+          username: session.username,
+          role: session.role,
+          createdAt: '',
+          ...(session.mustChangePassword ? { mustChangePassword: true } : {}),
+        };
   }
 
   /** Create a user; without a password one is generated, returned once, and must be changed at first sign-in. */
@@ -53,36 +111,79 @@ export class AuthService {
     checkUsername(input.username);
     if (input.password !== undefined) checkPassword(input.password);
     const generated = input.password === undefined ? generatePassword() : undefined;
+    const before = await this.users.versioned(input.username);
+    if (before && !isRemoved(before.user)) throw new DomainError('conflict', `user "${input.username}" already exists`);
     const user: UserRecord = {
       username: input.username,
       role: input.role ?? 'user',
-      passwordHash: await hashPassword(input.password ?? generated!),
+      passwordHash: await this.passwords.hash(input.password ?? generated!),
       createdAt: this.now().toISOString(),
       ...(generated ? { mustChangePassword: true } : {}),
+      // A name used before starts above every token its earlier user held.
+      ...(before ? { sessionGen: sessionGen(before.user) + 1 } : {}),
     };
-    if (await this.users.get(input.username))
-      throw new DomainError('conflict', `user "${input.username}" already exists`);
-    await this.users.create(user, stamp);
+    await this.users.put(user, stamp, before?.version ?? null);
     return { user: toPublicUser(user), ...(generated ? { password: generated } : {}) };
   }
 
+  /** Changes the signed-in user's password: every session of the user ends, and a new one is returned. */
   async changePassword(
-    claims: TokenClaims,
+    username: string,
     currentPassword: string,
     newPassword: string,
     stamp: Stamp,
-  ): Promise<PublicUser> {
-    const user = await this.users.get(claims.username);
-    if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
+  ): Promise<SignInResult> {
+    const found = await this.users.versioned(username);
+    const user = found && !isRemoved(found.user) ? found.user : undefined;
+    if (!found || !user || !(await this.passwords.verify(currentPassword, user.passwordHash))) {
       throw new DomainError('unauthenticated', 'the current password is wrong');
     }
     checkPassword(newPassword);
     if (newPassword === currentPassword)
       throw new DomainError('invalid_request', 'the new password must differ from the current one');
     const { mustChangePassword: _m, ...rest } = user;
-    const updated: UserRecord = { ...rest, passwordHash: await hashPassword(newPassword) };
-    await this.users.update(updated, stamp);
+    const updated: UserRecord = {
+      ...rest,
+      passwordHash: await this.passwords.hash(newPassword),
+      sessionGen: sessionGen(user) + 1,
+    };
+    await this.users.put(updated, stamp, found.version);
+    return this.session(updated);
+  }
+
+  async setRole(username: string, role: Role, stamp: Stamp): Promise<PublicUser> {
+    const { user, version } = await this.current(username);
+    if (username === ADMIN_USERNAME && role !== 'admin')
+      throw new DomainError('conflict', `"${ADMIN_USERNAME}" is always an administrator`);
+    if (user.role === role) return toPublicUser(user);
+    const updated: UserRecord = { ...user, role, sessionGen: sessionGen(user) + 1 };
+    await this.users.put(updated, stamp, version);
     return toPublicUser(updated);
+  }
+
+  /** Ends every session of a user, in every region once replicated. */
+  async signOut(username: string, stamp: Stamp): Promise<PublicUser> {
+    const { user, version } = await this.current(username);
+    const updated: UserRecord = { ...user, sessionGen: sessionGen(user) + 1 };
+    await this.users.put(updated, stamp, version);
+    return toPublicUser(updated);
+  }
+
+  async removeUser(username: string, stamp: Stamp): Promise<void> {
+    if (username === ADMIN_USERNAME)
+      throw new DomainError('conflict', `"${ADMIN_USERNAME}" cannot be removed; change its password instead`);
+    const { user, version } = await this.current(username);
+    const removed: StoredUser = {
+      username,
+      removed: true,
+      sessionGen: sessionGen(user) + 1,
+      removedAt: this.now().toISOString(),
+    };
+    await this.users.put(removed, stamp, version);
+  }
+
+  async listUsers(): Promise<PublicUser[]> {
+    return (await this.users.list()).map(toPublicUser);
   }
 
   /**
@@ -95,16 +196,33 @@ export class AuthService {
   ): Promise<{ created: boolean; generatedPassword?: string }> {
     if (await this.users.get(ADMIN_USERNAME)) return { created: false };
     const generated = password === undefined || password === '' ? generatePassword() : undefined;
-    await this.users.create(
+    await this.users.put(
       {
         username: ADMIN_USERNAME,
         role: 'admin',
-        passwordHash: await hashPassword(generated ?? password!),
+        passwordHash: await this.passwords.hash(generated ?? password!),
         createdAt: this.now().toISOString(),
       },
       stamp,
+      null,
     );
     return { created: true, ...(generated ? { generatedPassword: generated } : {}) };
+  }
+
+  private async current(username: string) {
+    const found = await this.users.versioned(username);
+    if (!found || isRemoved(found.user)) throw new DomainError('not_found', `no user "${username}"`);
+    return { user: found.user, version: found.version };
+  }
+
+  private async session(user: UserRecord): Promise<SignInResult> {
+    const issued = await this.tokens.issue({
+      username: user.username,
+      role: user.role,
+      gen: sessionGen(user),
+      ...(user.mustChangePassword ? { mustChangePassword: true as const } : {}),
+    });
+    return { ...issued, user: toPublicUser(user) };
   }
 }
 

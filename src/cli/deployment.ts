@@ -40,7 +40,7 @@ export class Deployment {
 
   operatorToken(): Promise<string> {
     this.token ??= new TokenSigner(this.config.secrets.tokenKey, this.config.appId, 3600)
-      .issue({ username: OPERATOR, role: 'admin' })
+      .issue({ username: OPERATOR, role: 'admin', operator: true })
       .then((t) => t.token);
     return this.token;
   }

@@ -19,6 +19,7 @@ import {
   loadConfig,
   writeConfig,
 } from '../config/config.js';
+import { requirePrivateDataDir } from '../config/file-modes.js';
 import { startEdge } from '../edge/edge.js';
 import { localControls } from '../edge/local-controls.js';
 import { isLoopback } from '../http/auth-guards.js';
@@ -80,6 +81,7 @@ export function registerUpCommand(program: Command): void {
           created = true;
         }
         const config = loadConfig(file);
+        requirePrivateDataDir(config.dataRoot);
         const here = (p: string) => relative(process.cwd(), p) || '.';
         console.log(bold(`mraa: local deployment of "${config.appId}"`));
         if (created) console.log(`Created ${here(file)} (mode 0600) with generated secrets.`);

@@ -12,6 +12,9 @@ import type { CommentsService } from './comments.service.js';
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
+/** A 20,000-character message, every character escaped (`\uXXXX`), with room to spare. */
+export const COMMENT_BODY_LIMIT = 128 * 1024;
+
 const commentBody = z.strictObject({ message: z.string({ error: 'message must be a string' }).max(20_000) });
 const listQuery = z.object({ cursor: z.string().max(2048).optional() });
 
@@ -24,10 +27,14 @@ export function commentsRoutes(
     return deps.comments.list(photoId(request), q.cursor ?? null);
   });
 
-  app.post('/comments/:photoId', { preHandler: deps.requireUser }, async (request, reply) => {
-    const id = photoId(request);
-    const body = parseWith(commentBody, request.body);
-    const comment = await deps.comments.add(id, user(request).username, body.message, deps.stamp);
-    return reply.code(201).send(comment);
-  });
+  app.post(
+    '/comments/:photoId',
+    { preHandler: deps.requireUser, bodyLimit: COMMENT_BODY_LIMIT },
+    async (request, reply) => {
+      const id = photoId(request);
+      const body = parseWith(commentBody, request.body);
+      const comment = await deps.comments.add(id, user(request).username, body.message, deps.stamp);
+      return reply.code(201).send(comment);
+    },
+  );
 }

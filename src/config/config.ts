@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_CLOCK_AHEAD_MS } from '../core/hlc.js';
+import { DEFAULT_LIMITS } from '../http/limits.js';
 
 export const CONFIG_FILE = 'mraa.config.json';
 export const DEFAULT_APP_ID = 'photos';
@@ -58,6 +59,39 @@ const controlPlaneSchema = z
   })
   .refine((c) => c.kind !== 'etcd' || c.etcd !== undefined, 'kind "etcd" needs etcd.endpoints');
 
+/** DESIGN §8: what one client, or all of them, may hold of a region. Defaults in src/http/limits.ts. */
+const limitsSchema = z
+  .object({
+    /** The request line and headers must arrive within this (slowloris). */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_LIMITS.headersTimeoutMs),
+    /** A JSON body must arrive within this, plus one second per MiB declared. */
+    bodyTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_LIMITS.bodyTimeoutMs),
+    /** Any whole request, uploads and object bodies from peers included; 0: none. */
+    requestTimeoutMs: z.number().int().min(0).max(86_400_000).default(DEFAULT_LIMITS.requestTimeoutMs),
+    /** A connection with no byte in either direction for this long is closed. */
+    idleTimeoutMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_LIMITS.idleTimeoutMs),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_LIMITS.keepAliveTimeoutMs),
+    maxConnections: z.number().int().min(1).default(DEFAULT_LIMITS.maxConnections),
+    maxConnectionsPerAddress: z.number().int().min(1).default(DEFAULT_LIMITS.maxConnectionsPerAddress),
+    maxEventStreams: z.number().int().min(1).default(DEFAULT_LIMITS.maxEventStreams),
+    maxEventStreamsPerAddress: z.number().int().min(1).default(DEFAULT_LIMITS.maxEventStreamsPerAddress),
+    /**
+     * Loopback callers (this host's own processes, or a reverse proxy on it, all sharing
+     * one address) are held to the totals only, unless this is true.
+     */
+    perAddressOnLoopback: z.boolean().default(DEFAULT_LIMITS.perAddressOnLoopback),
+    /** Thumbnails made at once, and uploads waiting for one before new ones are refused (503 overloaded). */
+    thumbnailConcurrency: z.number().int().min(1).max(16).default(DEFAULT_LIMITS.thumbnailConcurrency),
+    thumbnailQueue: z.number().int().min(0).default(DEFAULT_LIMITS.thumbnailQueue),
+    /** Threads hashing passwords (their own, not libuv's), and hashes waiting before sign-ins are refused. */
+    passwordHashThreads: z.number().int().min(1).max(8).default(DEFAULT_LIMITS.passwordHashThreads),
+    passwordHashQueue: z.number().int().min(0).default(DEFAULT_LIMITS.passwordHashQueue),
+  })
+  .prefault({});
+
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
 export const configSchema = z
   .object({
     appId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -67,6 +101,11 @@ export const configSchema = z
     secrets: z.object({
       tokenKey: z.string().min(32),
       replicationKey: z.string().min(32),
+      /**
+       * Token keys being rotated out: tokens they signed are still accepted until they
+       * expire (at most settings.tokenTtlSeconds after the rotation); none is signed with them.
+       */
+      previousTokenKeys: z.array(z.string().min(32)).max(4).default([]),
     }),
     controlPlane: controlPlaneSchema.prefault({}),
     settings: z
@@ -82,6 +121,14 @@ export const configSchema = z
          * region's wall clock is refused and reported, never adopted.
          */
         maxClockAheadMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_MAX_CLOCK_AHEAD_MS),
+        /**
+         * DESIGN §5, retention: past this many bytes of change log kept for one peer, the peer
+         * is marked as needing a rebuild and the log is compacted past it. Unset: a quarter of
+         * the free space of the data directory's filesystem at start (src/config/retention.ts).
+         */
+        maxPeerBacklogBytes: z.number().int().positive().optional(),
+        /** Request timeouts, connection and event-stream caps, worker pools (src/http/limits.ts). */
+        limits: limitsSchema,
       })
       .prefault({}),
   })
@@ -126,11 +173,12 @@ export function defaultConfig(ports: { edge: number; regions: number[]; witness:
       leaseMs: DEFAULT_LEASE_MS,
       maxClockDrift: DEFAULT_MAX_CLOCK_DRIFT,
     },
-    secrets: { tokenKey: generateSecret(), replicationKey: generateSecret() },
+    secrets: { tokenKey: generateSecret(), replicationKey: generateSecret(), previousTokenKeys: [] },
     settings: {
       maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
       tokenTtlSeconds: 12 * 3600,
       maxClockAheadMs: DEFAULT_MAX_CLOCK_AHEAD_MS,
+      limits: { ...DEFAULT_LIMITS },
     },
   };
 }

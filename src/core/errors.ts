@@ -7,12 +7,14 @@ export type ErrorCode =
   | 'invalid_request'
   | 'unauthenticated'
   | 'forbidden'
+  | 'password_change_required'
   | 'not_found'
   | 'app_not_found'
   | 'illegal_transition'
   | 'not_drained'
   | 'conflict'
   | 'precondition_failed'
+  | 'request_timeout'
   | 'too_large'
   | 'range_not_satisfiable'
   | 'unsupported_media_type'
@@ -20,6 +22,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'fenced'
   | 'no_quorum'
+  | 'overloaded'
   | 'unavailable'
   | 'internal';
 

@@ -1,44 +1,56 @@
 /**
  * @module The Fastify instance every region server starts from: logging, JSON bodies
- * (kept raw too, for signed inter-region requests), CORS for the edge's origin,
- * metrics and the one error mapping.
+ * under their bounds (kept raw too, for signed inter-region requests), the timeouts and
+ * connection caps of src/http/limits.ts, CORS for the edge's origin, metrics and the
+ * one error mapping.
  */
 
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from './error-handler.js';
+import { installJsonBodies, JSON_BODY_LIMIT } from './json-body.js';
+import { type AddressSlots, capConnections, DEFAULT_LIMITS, isRefused, type Limits, serverTimeouts } from './limits.js';
 import type { Metrics } from './metrics.js';
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string;
+  interface FastifyInstance {
+    /** The connections this server holds, per address and in all. */
+    connectionSlots: AddressSlots;
   }
 }
-
-export const JSON_BODY_LIMIT = 1024 * 1024;
 
 export async function buildHttpApp(opts: {
   logger: FastifyBaseLogger;
   corsOrigins: string[];
   metrics: Metrics;
+  limits?: Limits;
 }): Promise<FastifyInstance> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: JSON_BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
     return503OnClosing: true,
+    ...serverTimeouts(limits),
+  });
+  app.decorate('connectionSlots', capConnections(app.server, limits));
+  // A request on a connection refused by the cap is not served: that connection is closing.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!isRefused(request.raw.socket)) return done();
+    reply.hijack();
+    request.raw.socket.destroy();
+  });
+  // Answered before its body was read whole (refused, timed out, too large): close the
+  // connection rather than read the rest of a body nobody wants.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete) reply.header('connection', 'close');
+    return payload;
   });
   installErrorHandling(app);
   opts.metrics.instrument(app);
-
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    request.rawBody = body as string;
-    parseJson(request, body as string, done);
-  });
+  installJsonBodies(app, { bodyTimeoutMs: limits.bodyTimeoutMs });
 
   await app.register(cors, {
     origin: opts.corsOrigins,

@@ -5,10 +5,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../core/errors.js';
 
-/** Who made a request, as far as the guards need to know: auth's token claims fit. */
+/** Who made a request, as far as the guards need to know: auth's session user fits. */
 export interface RequestUser {
   username: string;
   role: 'admin' | 'user';
+  /** A user who must change the password first may call only routes guarded by `requireSignedIn`. */
+  mustChangePassword?: boolean;
 }
 
 declare module 'fastify' {
@@ -28,10 +30,16 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 export function guards(verify: TokenVerifier) {
-  async function requireUser(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  /** Any valid session, even one that must change its password first (/auth/me, /auth/password, sign-out). */
+  async function requireSignedIn(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
     if (!token) throw new DomainError('unauthenticated', 'sign in first: this route needs a bearer token');
     request.user = await verify(token);
+  }
+  async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await requireSignedIn(request, reply);
+    if (request.user!.mustChangePassword)
+      throw new DomainError('password_change_required', 'change your password first (POST /auth/password)');
   }
   async function requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await requireUser(request, reply);
@@ -42,7 +50,7 @@ export function guards(verify: TokenVerifier) {
     if (isLoopback(request.socket.remoteAddress) && !request.headers['x-forwarded-for']) return;
     await requireAdmin(request, reply);
   }
-  return { requireUser, requireAdmin, requireLoopbackOrAdmin };
+  return { requireSignedIn, requireUser, requireAdmin, requireLoopbackOrAdmin };
 }
 
 export function isLoopback(address: string | undefined): boolean {

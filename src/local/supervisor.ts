@@ -38,7 +38,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   start(region: string): RegionProcess {
     const existing = this.children.get(region);
     if (existing?.info.running) return existing.info;
-    mkdirSync(this.logDir, { recursive: true });
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     const logFile = join(this.logDir, `${region}.log`);
     const fd = openSync(logFile, 'a', 0o600);
     const isWitness = this.config.controlPlane.witnesses.some((w) => w.name === region);

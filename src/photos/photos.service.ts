@@ -4,11 +4,11 @@
  * table; listing, reading and deleting (with the photo's comments).
  */
 import { Readable } from 'node:stream';
-import type { TokenClaims } from '../auth/tokens.js';
 import type { CommentsService } from '../comments/comments.service.js';
 import { DomainError } from '../core/errors.js';
 import type { ByteRange, ObjectBody, ObjectVersion } from '../ports/object-store.js';
 import type { Stamp } from '../ports/table-store.js';
+import type { BoundedQueue } from '../util/bounded-queue.js';
 import { timeOrderedId } from '../util/ids.js';
 import { IMAGE_TYPES, isImageType, sniffImageType } from './image-types.js';
 import type { PhotoFile, PhotoRecord, PhotosRepository } from './photos.repository.js';
@@ -35,6 +35,8 @@ export class PhotosService {
       maxUploadBytes: number;
       stamp: Stamp;
       now?: () => Date;
+      /** Bounds the image work (decoding is CPU and memory heavy, and runs on libuv's pool). */
+      thumbnails: BoundedQueue;
     },
   ) {}
 
@@ -52,8 +54,9 @@ export class PhotosService {
     if (input.declaredLength !== undefined && input.declaredLength > maxUploadBytes) {
       throw new DomainError('too_large', `a photo is at most ${maxUploadBytes} bytes`, { maxBytes: maxUploadBytes });
     }
-    // Refuse at once in a fenced or passive region, before the body is read.
+    // Refuse at once in a fenced or passive region, or when too many images wait, before the body is read.
     stamp();
+    if (this.deps.thumbnails.full) throw this.deps.thumbnails.refusal();
     const claimed = input.claimedType;
     const inspect = (head: Buffer) => {
       const actual = sniffImageType(head);
@@ -75,7 +78,8 @@ export class PhotosService {
       stamp,
     });
     try {
-      const { info, thumbnail } = await makeThumbnail(await repo.originalSource(photoId));
+      const source = await repo.originalSource(photoId);
+      const { info, thumbnail } = await this.deps.thumbnails.run(() => makeThumbnail(source));
       await repo.putThumbnail(photoId, Readable.from([thumbnail.data]), stamp);
       const record: PhotoRecord = {
         photoId,
@@ -124,7 +128,7 @@ export class PhotosService {
     return this.deps.repo.open(photoId, kind, range);
   }
 
-  async delete(photoId: string, actor: TokenClaims): Promise<void> {
+  async delete(photoId: string, actor: { username: string; role: 'admin' | 'user' }): Promise<void> {
     const record = await this.get(photoId);
     if (record.owner !== actor.username && actor.role !== 'admin')
       throw new DomainError('forbidden', 'only the owner or an administrator can delete a photo');

@@ -13,12 +13,14 @@ import { Voter } from '../adapters/voters/voter.js';
 import { VoterFiles } from '../adapters/voters/voter-files.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { AuthService } from '../auth/auth.service.js';
+import { Passwords } from '../auth/passwords.js';
 import { TokenSigner } from '../auth/tokens.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { CommentsRepository } from '../comments/comments.repository.js';
 import { commentsRoutes } from '../comments/comments.routes.js';
 import { CommentsService } from '../comments/comments.service.js';
 import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config/config.js';
+import { createFilesPrivately, requirePrivateDataDir } from '../config/file-modes.js';
 import type { StateRecord } from '../core/app-state.js';
 import { isWriter } from '../core/app-state.js';
 import type { DomainError } from '../core/errors.js';
@@ -48,6 +50,7 @@ import { StateEvents } from '../routing/state-events.js';
 import { StateFollower } from '../routing/state-follower.js';
 import { WriteAdmission } from '../routing/write-admission.js';
 import { WriterLease } from '../routing/writer-lease.js';
+import { BoundedQueue } from '../util/bounded-queue.js';
 import { monotonicNow } from '../util/clock.js';
 import { buildControlPlane } from './control-plane.js';
 import { controlPlaneMetrics, controlPlaneStatus } from './control-plane-status.js';
@@ -100,6 +103,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const peerUrlOf = (name: string) => peers.find((r) => r.name === name)?.url;
   const topology = { primary: primaryRegion(config).name, regions: config.regions.map((r) => r.name) };
 
+  // Password hashes and data: the owner's alone (refused to start otherwise, with the fix).
+  createFilesPrivately();
+  requirePrivateDataDir(config.dataRoot);
   const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
   const cp = config.controlPlane;
   const voter = new Voter({
@@ -213,9 +219,17 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       throw err;
     }
   };
+  const limits = config.settings.limits;
+  const passwords = new Passwords({ threads: limits.passwordHashThreads, queue: limits.passwordHashQueue });
   const auth = new AuthService(
     new UsersRepository(storage.tables),
-    new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
+    new TokenSigner(
+      config.secrets.tokenKey,
+      config.appId,
+      config.settings.tokenTtlSeconds,
+      config.secrets.previousTokenKeys,
+    ),
+    passwords,
   );
 
   let adminCreation: Promise<void> | undefined;
@@ -256,6 +270,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     appId: config.appId,
     maxUploadBytes: config.settings.maxUploadBytes,
     stamp,
+    thumbnails: new BoundedQueue('thumbnails', limits.thumbnailConcurrency, limits.thumbnailQueue),
   });
 
   // A peer that claims a newer epoch only makes this region read the register.
@@ -277,8 +292,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   replicationMetrics(metrics, { replicator, log: storage.log, conflicts });
 
   let ready = false;
-  const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics });
-  const g = guards((token) => auth.verifyToken(token));
+  const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics, limits });
+  const g = guards((token) => auth.authenticate(token));
   // Every write a request stamped is confirmed against the lease once durable, before the answer.
   app.addHook('onRequest', (_request, _reply, done) => stampedEpochs.run(new Set(), done));
   app.addHook('onSend', async (request, reply, payload) => {
@@ -304,8 +319,20 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     readiness: () => (ready ? { ready } : { ready, reason: 'reading the state from the voters' }),
     requireLoopbackOrAdmin: g.requireLoopbackOrAdmin,
   });
-  stateRoutes(app, { state, events, quorum: () => follower.quorum, requireAdmin: g.requireAdmin });
-  authRoutes(app, { auth, requireUser: g.requireUser, requireAdmin: g.requireAdmin, stamp });
+  stateRoutes(app, {
+    state,
+    events,
+    quorum: () => follower.quorum,
+    requireAdmin: g.requireAdmin,
+    streamLimits: limits,
+  });
+  authRoutes(app, {
+    auth,
+    requireSignedIn: g.requireSignedIn,
+    requireUser: g.requireUser,
+    requireAdmin: g.requireAdmin,
+    stamp,
+  });
   photosRoutes(app, { photos, requireUser: g.requireUser });
   commentsRoutes(app, { comments, requireUser: g.requireUser, stamp });
   peerStateRoutes(app, {
@@ -386,6 +413,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       lease.stop();
       await replicator.stop();
       await app.close();
+      await passwords.close();
       await storage.close();
     },
   };

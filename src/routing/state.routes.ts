@@ -7,11 +7,16 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { APP_STATES, type StateRecord } from '../core/app-state.js';
+import { DomainError } from '../core/errors.js';
+import { SMALL_JSON_BODY_LIMIT } from '../http/json-body.js';
+import { AddressSlots } from '../http/limits.js';
 import { parseWith } from '../http/validation.js';
 import type { StateService } from './state.service.js';
 import type { StateEvents } from './state-events.js';
 
 const HEARTBEAT_MS = 15_000;
+/** A stream refused for its cap is retried after this (the web app's EventSource reconnects by itself). */
+const STREAM_RETRY_AFTER_S = 5;
 
 const params = z.object({ appId: z.string().min(1).max(128) });
 
@@ -30,18 +35,25 @@ export function stateRoutes(
     /** Whether this region reads the register from a majority of voters. */
     quorum: () => boolean;
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** Event streams held at once, in all and per address (anyone may subscribe). */
+    streamLimits: { maxEventStreams: number; maxEventStreamsPerAddress: number; perAddressOnLoopback: boolean };
   },
 ): void {
   const { state, events } = deps;
   const view = (record: StateRecord) => ({ ...record, region: state.region, quorum: deps.quorum() });
   const streams = new Set<ServerResponse>();
+  const slots = new AddressSlots(
+    deps.streamLimits.maxEventStreams,
+    deps.streamLimits.maxEventStreamsPerAddress,
+    deps.streamLimits.perAddressOnLoopback,
+  );
 
   app.get('/state/:appId', async (request) => {
     const { appId } = parseWith(params, request.params, 'path');
     return view(state.require(appId));
   });
 
-  app.put('/state/:appId', { preHandler: deps.requireAdmin }, async (request) => {
+  app.put('/state/:appId', { preHandler: deps.requireAdmin, bodyLimit: SMALL_JSON_BODY_LIMIT }, async (request) => {
     const { appId } = parseWith(params, request.params, 'path');
     const body = parseWith(transitionBody, request.body);
     const change = await state.change(appId, body);
@@ -68,6 +80,16 @@ export function stateRoutes(
   app.get('/state/:appId/events', async (request, reply) => {
     const { appId } = parseWith(params, request.params, 'path');
     const first = state.require(appId);
+    const release = slots.take(request.socket.remoteAddress);
+    if (release === 'address')
+      throw new DomainError('rate_limited', 'too many event streams from this address', {
+        retryAfter: STREAM_RETRY_AFTER_S,
+        limit: deps.streamLimits.maxEventStreamsPerAddress,
+      });
+    if (release === 'total')
+      throw new DomainError('overloaded', 'this region serves as many event streams as it may', {
+        retryAfter: STREAM_RETRY_AFTER_S,
+      });
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -88,6 +110,7 @@ export function stateRoutes(
       clearInterval(heartbeat);
       unsubscribe();
       streams.delete(raw);
+      release();
     });
   });
 

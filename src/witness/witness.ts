@@ -45,7 +45,12 @@ export async function startWitness(opts: {
     config.secrets.replicationKey,
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
   );
-  const app = await buildHttpApp({ logger, corsOrigins: [], metrics: new Metrics(name) });
+  const app = await buildHttpApp({
+    logger,
+    corsOrigins: [],
+    metrics: new Metrics(name),
+    limits: config.settings.limits,
+  });
   app.get('/healthz', async () => ({ status: 'ok', witness: name }));
   app.get('/readyz', async () => ({ status: 'ready', witness: name }));
   voterRoutes(app, { voter, verifier });

@@ -69,12 +69,16 @@ describe('auth and users API', () => {
       token: alice,
     });
     expect(changed.status).toBe(200);
-    expect(changed.body.mustChangePassword).toBeUndefined();
+    expect(changed.body.user.mustChangePassword).toBeUndefined();
+    expect(typeof changed.body.token).toBe('string');
     expect(
       (await call(primary, 'POST', '/auth/signin', { json: { username: 'alice', password: 'alice-new-password' } }))
         .status,
     ).toBe(200);
-    const forbidden = await call(primary, 'POST', '/users', { json: { username: 'mallory' }, token: alice });
+    const forbidden = await call(primary, 'POST', '/users', {
+      json: { username: 'mallory' },
+      token: changed.body.token,
+    });
     expect(forbidden.status).toBe(403);
     const dup = await call(primary, 'POST', '/users', { json: { username: 'alice' }, token: admin });
     expect(dup.status).toBe(409);

@@ -3,9 +3,11 @@
  * Durability: by default synchronous=NORMAL, with every acknowledged write made
  * durable by an fdatasync of the WAL off the event loop (src/adapters/sqlite/durability.ts);
  * synchronous=FULL fsyncs inside every commit instead, blocking the event loop.
+ * The database holds password hashes: its folder is 0700, the file and its -wal and
+ * -shm 0600 (SQLite gives those the main file's mode).
  */
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
@@ -18,7 +20,12 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Created private before SQLite sees it; one from an older version is made private.
+    closeSync(openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.durability === 'FULL' ? 'FULL' : 'NORMAL'}`);

@@ -24,7 +24,8 @@ export class AuthApi {
     return this.t.json<User>('/auth/me');
   }
 
-  changePassword(currentPassword: string, newPassword: string): Promise<User> {
-    return this.t.json<User>('/auth/password', { method: 'POST', json: { currentPassword, newPassword } });
+  /** Every session of the user ends, this one too: the answer is the new session. */
+  changePassword(currentPassword: string, newPassword: string): Promise<SignInResult> {
+    return this.t.json<SignInResult>('/auth/password', { method: 'POST', json: { currentPassword, newPassword } });
   }
 }

@@ -45,7 +45,7 @@ export function App({ routing }: { routing: RoutingClient }) {
   else if (snapshot.status === 'error') page = <ConfigError message={snapshot.error} />;
   else if (!user) page = <SignInPage onSignedIn={session.signedIn} notice={session.notice} />;
   else if (user.mustChangePassword)
-    page = <ChangePasswordPage forced user={user} onChanged={session.updateUser} onSignOut={() => session.signOut()} />;
+    page = <ChangePasswordPage forced user={user} onChanged={session.signedIn} onSignOut={() => session.signOut()} />;
   else page = <Pages user={user} route={route} />;
 
   return (

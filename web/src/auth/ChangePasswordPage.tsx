@@ -3,7 +3,7 @@
  * generated password (`mustChangePassword`): nothing else is reachable until it is done.
  */
 import { type FormEvent, useState } from 'react';
-import { describeError, type User } from '../api';
+import { describeError, type SignInResult, type User } from '../api';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../api/auth';
 import { useServices } from '../app/services';
 import { ErrorNote } from '../ui/ErrorNote';
@@ -11,7 +11,8 @@ import { ErrorNote } from '../ui/ErrorNote';
 interface Props {
   forced: boolean;
   user: User;
-  onChanged(user: User): void;
+  /** The new session: a password change ends every earlier one. */
+  onChanged(session: SignInResult): void;
   onSignOut(): void;
 }
 
