@@ -37,48 +37,11 @@ const PORTS = readdirSync(`${__dirname}/src/ports`)
  * until the issue named in the comment is done.
  */
 const exceptions = {
-  'replication-storage-through-ports': [
-    // Issue 12 (replica-store port): the applier, shipper, maintenance and the
-    // replication routes take the SQLite and disk adapters themselves; progress,
-    // conflicts and digest run their own SQL on the SQLite database.
-    {
-      from: 'src/replication/applier\\.ts',
-      to: 'src/adapters/(disk/object-store|sqlite/table-store|sqlite/transactor)\\.ts',
-    },
-    { from: 'src/replication/shipper\\.ts', to: 'src/adapters/(disk/blob-files|sqlite/change-log)\\.ts' },
-    {
-      from: 'src/replication/maintenance\\.ts',
-      to: 'src/adapters/(disk/blob-files|disk/object-store|sqlite/transactor)\\.ts',
-    },
-    { from: 'src/replication/replication\\.routes\\.ts', to: 'src/adapters/(disk/blob-files|sqlite/change-log)\\.ts' },
-    { from: 'src/replication/replication\\.metrics\\.ts', to: 'src/adapters/sqlite/change-log\\.ts' },
-    { from: 'src/replication/replicator\\.ts', to: 'src/adapters/embedded\\.ts' },
-    { from: 'src/replication/(progress|conflicts|digest)\\.ts', to: 'src/adapters/sqlite/database\\.ts' },
-  ],
-  'replication-peers-through-ports': [
-    // Issue 12 (transport port): the shipper and the replicator call the peer client,
-    // the replication routes take the peer guard.
-    { from: 'src/replication/(shipper|replicator)\\.ts', to: 'src/peers/peer-client\\.ts' },
-    { from: 'src/replication/replication\\.routes\\.ts', to: 'src/peers/(peer-auth|peer\\.routes)\\.ts' },
-    // Issue 12 (transport port): the drain check asks the target region directly.
-    { from: 'src/replication/drain\\.ts', to: 'src/peers/peer-client\\.ts' },
-  ],
-  'replication-knows-no-control-plane': [
-    // Issue 12 (replica-store port): the drain check's status types live in routing's
-    // state service; the replication routes read the epoch and writer from it. (Issue 11
-    // moved the state record to the control plane; these reads stayed.)
-    { from: 'src/replication/(drain|replicator|replication\\.routes)\\.ts', to: 'src/routing/state\\.service\\.ts' },
-  ],
   'routing-storage-through-ports': [
     // Issue 12 (replica-store port): the state service keeps the register's record in the
     // region-local app-config table through the SQLite store's commit hook, and logs the
     // barrier entry in the same transaction through the change log.
     { from: 'src/routing/state\\.service\\.ts', to: 'src/adapters/sqlite/(table-store|change-log)\\.ts' },
-  ],
-  'routes-are-wired-by-composition-roots': [
-    // Issue 12 (transport port): the replication routes take the peer guard from the
-    // peer routes.
-    { from: 'src/replication/replication\\.routes\\.ts', to: 'src/peers/peer\\.routes\\.ts' },
   ],
 };
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type EmbeddedStorage, openEmbeddedStorage } from '../adapters/embedded.js';
+import { SqliteReplicaStore } from '../adapters/sqlite/replica-store.js';
 import { Voter } from '../adapters/voters/voter.js';
 import { VoterFiles } from '../adapters/voters/voter-files.js';
 import { authRoutes } from '../auth/auth.routes.js';
@@ -21,6 +22,7 @@ import { commentsRoutes } from '../comments/comments.routes.js';
 import { CommentsService } from '../comments/comments.service.js';
 import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config/config.js';
 import { createFilesPrivately, requirePrivateDataDir } from '../config/file-modes.js';
+import { retentionCapBytes } from '../config/retention.js';
 import type { StateRecord } from '../core/app-state.js';
 import { isWriter } from '../core/app-state.js';
 import type { DomainError } from '../core/errors.js';
@@ -30,17 +32,17 @@ import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
-import { peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
+import { peerRouteOptions, peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
 import { PeerClient } from '../peers/peer-client.js';
+import { HttpPeerTransport } from '../peers/peer-transport.js';
 import { voterRoutes } from '../peers/voter.routes.js';
 import { PhotosRepository } from '../photos/photos.repository.js';
 import { photosRoutes } from '../photos/photos.routes.js';
 import { PhotosService } from '../photos/photos.service.js';
-import { ConflictLog } from '../replication/conflicts.js';
-import { Digests } from '../replication/digest.js';
+import type { NewConflict } from '../ports/replica-store.js';
 import { drainChecker } from '../replication/drain.js';
-import { ReplicationProgress } from '../replication/progress.js';
+import { settleLogIdentity } from '../replication/log-identity.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
 import { Replicator } from '../replication/replicator.js';
@@ -100,13 +102,14 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const logger = options.logger ?? pino({ base: { region: self.name }, redact: LOG_REDACT });
   const peers = config.regions.filter((r) => r.name !== self.name).map((r) => ({ name: r.name, url: peerUrl(r) }));
   const urlOf = (name: string) => config.regions.find((r) => r.name === name)?.url;
-  const peerUrlOf = (name: string) => peers.find((r) => r.name === name)?.url;
   const topology = { primary: primaryRegion(config).name, regions: config.regions.map((r) => r.name) };
 
   // Password hashes and data: the owner's alone (refused to start otherwise, with the fix).
   createFilesPrivately();
   requirePrivateDataDir(config.dataRoot);
   const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
+  // Nothing is logged before the log's identity is settled with the peers (below, once listening).
+  storage.log.holdAppends(`${self.name} is starting: its change log is being checked against its peers`);
   const cp = config.controlPlane;
   const voter = new Voter({
     storage: new VoterFiles(join(storage.dataDir, 'voter')),
@@ -128,11 +131,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       "the newest version on disk is ahead of this host's wall clock (was the clock set back?); timestamps continue from it",
     );
   }
-  const conflicts = new ConflictLog(storage.db);
+  const replicaStore = new SqliteReplicaStore({
+    tx: storage.tx,
+    tables: storage.tables,
+    objects: storage.objects,
+    localTables: TABLES.filter((t) => t.local).map((t) => t.name),
+  });
   // Every loser goes to the conflict log: the applier records replicated ones, the stores
   // tell of local writes refused because they do not beat the stored version.
-  const recordLocalLoser = (loser: Parameters<ConflictLog['record']>[0]) => {
-    conflicts.record(loser);
+  const recordLocalLoser = (loser: NewConflict) => {
+    replicaStore.recordConflict(loser);
     logger.warn(
       { kind: loser.kind, name: loser.name, key: loser.key },
       'a local write lost to a newer stored version: refused and recorded as a conflict',
@@ -142,8 +150,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   storage.objects.onLocalLoser(recordLocalLoser);
   const events = new StateEvents();
   const metrics = new Metrics(self.name);
-  const progress = new ReplicationProgress(storage.db);
   const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
+  const transport = new HttpPeerTransport(peerClient);
   const verifier = new PeerVerifier(
     config.secrets.replicationKey,
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
@@ -187,7 +195,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     plane,
     lease,
     leaseMs: cp.leaseMs,
-    drainCheck: drainChecker(self.name, progress, peerClient, peerUrlOf),
+    drainCheck: drainChecker(self.name, replicaStore, transport, (name) => peers.find((p) => p.name === name)),
     announce,
   });
   await state.init();
@@ -277,19 +285,21 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   const pullFrom = (_peer: string, epoch: number) => {
     if (epoch > state.highestEpoch()) follower.hint();
   };
+  const maxPeerBacklogBytes = retentionCapBytes(config.settings, storage.dataDir);
   const replicator = new Replicator({
     self: self.name,
     peers,
-    storage,
-    progress,
-    conflicts,
+    log: storage.log,
+    bodies: storage.blobs,
+    store: replicaStore,
     clock,
-    client: peerClient,
+    transport,
     logger,
     epoch: () => state.highestEpoch(),
     onPeerEpoch: pullFrom,
+    maxPeerBacklogBytes,
   });
-  replicationMetrics(metrics, { replicator, log: storage.log, conflicts });
+  replicationMetrics(metrics, { replicator, log: storage.log, conflicts: replicaStore });
 
   let ready = false;
   const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics, limits });
@@ -346,16 +356,12 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     appId: config.appId,
     region: self.name,
     peers: peers.map((p) => p.name),
-    verifier,
+    peerGuard: { options: peerRouteOptions(verifier), caller: (request) => request.peer! },
     replicator,
     state,
     log: storage.log,
-    blobs: storage.blobs,
-    digests: new Digests(
-      storage.db,
-      TABLES.filter((t) => t.local).map((t) => t.name),
-    ),
-    conflicts,
+    bodies: storage.blobs,
+    store: replicaStore,
     requireAdmin: g.requireAdmin,
     onPeerEpoch: pullFrom,
     controlPlane: () =>
@@ -375,12 +381,20 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   await app.listen({ host: url.hostname, port: Number(url.port) });
   logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
 
+  // Peers answer where they are in this region's log while it starts (they may be starting too).
+  const identity = settleLogIdentity({ self: self.name, peers, log: storage.log, transport, logger }).then(
+    (outcome) => {
+      storage.log.releaseAppends();
+      return outcome;
+    },
+  );
   await follower.start();
   // Voters started at the same moment (mraa up) may answer a moment later: wait a little
   // for a majority before saying ready, never for ever (a region cut off still serves reads).
   for (const until = Date.now() + STARTUP_QUORUM_WAIT_MS; !follower.quorum && Date.now() < until; ) {
     await new Promise((r) => setTimeout(r, 100));
   }
+  await identity;
   // A writer that starts takes its lease before it says it is ready (a majority permitting).
   await lease.renew();
   const known = state.get(config.appId);

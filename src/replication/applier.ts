@@ -1,108 +1,136 @@
 /**
  * @module The applier: applies a batch of another region's change log, in order,
- * idempotently, in one transaction with the record of the highest sequence applied
- * from that origin. Conflicts resolve last-writer-wins by (epoch, hlc, region); a
- * write that loses is recorded in the conflict log.
+ * idempotently, in one transaction with the record of the position reached in that
+ * origin's log (log id, sequence). Conflicts resolve last-writer-wins by (epoch, hlc,
+ * region); a write that loses is recorded in the conflict log. A batch whose clock is
+ * further ahead than the bound is refused whole: nothing applied, nothing adopted.
  */
 
-import { type DiskObjectStore, MissingBlobError } from '../adapters/disk/object-store.js';
-import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
-import type { Transactor } from '../adapters/sqlite/transactor.js';
 import type { LogEntry } from '../core/change.js';
-import type { HybridLogicalClock } from '../core/hlc.js';
-import type { ConflictLog } from './conflicts.js';
-import type { ReplicationProgress } from './progress.js';
-import type { BatchRequest, BatchResponse } from './wire.js';
+import { ClockAheadError, type Hlc } from '../core/hlc.js';
+import type { BatchRequest, BatchResponse, LogPosition } from '../ports/peer-transport.js';
+import { MissingBodyError, type OriginProgress, type ReplicaStore } from '../ports/replica-store.js';
+import { clockAheadMessage, type OriginLinkState } from './link-state.js';
 
 /** Without a batch or heartbeat for this long, an origin may hold writes not heard of here. */
 export const SILENCE_MS = 3000;
 
 export interface OriginView {
-  /** Replica lag behind this origin, in ms, as of the last contact. */
+  /** Commit time of the oldest of the origin's writes not applied here, as of the last contact. */
   pendingSince: number | null;
   lastContactAt: number | null;
+  state: OriginLinkState;
 }
+
+export interface ApplierDeps {
+  store: Pick<
+    ReplicaStore,
+    | 'transaction'
+    | 'durable'
+    | 'applyItem'
+    | 'applyObject'
+    | 'latestObject'
+    | 'progress'
+    | 'setApplied'
+    | 'recordBarrier'
+    | 'recordConflict'
+  >;
+  clock: { observe(remote: Hlc): void };
+  bodyExists: (sha256: string) => Promise<boolean>;
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Told when an origin says this region must be rebuilt (the rebuild starts from here). */
+  onRebuildNeeded?: (origin: string, state: Extract<OriginLinkState, { kind: 'needs-rebuild' }>) => void;
+  now?: () => number;
+}
+
+type Answer = Omit<BatchResponse, 'epoch' | 'durable'>;
 
 export class Applier {
   private readonly origins = new Map<string, OriginView>();
-  /** Per origin: the highest sequence applied here and known to be on disk. */
-  private readonly durableApplied = new Map<string, number>();
+  /** Per origin: the position applied here and known to be on disk. */
+  private readonly durableApplied = new Map<string, LogPosition>();
   private readonly appliedListeners = new Set<() => void>();
 
-  constructor(
-    private readonly deps: {
-      tx: Transactor;
-      tables: SqliteTableStore;
-      objects: DiskObjectStore;
-      progress: ReplicationProgress;
-      conflicts: ConflictLog;
-      clock: HybridLogicalClock;
-      blobExists: (sha256: string) => Promise<boolean>;
-      now?: () => number;
-    },
-  ) {}
+  constructor(private readonly deps: ApplierDeps) {}
 
   async apply(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch'>> {
-    const applied = await this.applyBatch(batch);
-    return { ...applied, durable: this.durableApplied.get(batch.origin) ?? 0 };
+    const answer = await this.applyBatch(batch);
+    const durable = this.durableApplied.get(batch.origin);
+    return { ...answer, durable: durable && durable.logId === answer.logId ? durable.seq : 0 };
   }
 
-  private async applyBatch(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch' | 'durable'>> {
+  private async applyBatch(batch: BatchRequest): Promise<Answer> {
     const { origin, entries } = batch;
-    const already = this.deps.progress.applied(origin).seq;
-    if (!this.durableApplied.has(origin)) {
-      // First contact since start: report as durable what the database held only once a
-      // sync has covered it (until then 0, which moves nothing at the origin).
-      this.durableApplied.set(origin, 0);
-      void this.deps.tx.durable({ force: true }).then(() => {
-        if (already > (this.durableApplied.get(origin) ?? 0)) this.durableApplied.set(origin, already);
-      });
+    const row = this.deps.store.progress(origin);
+    if (!this.durableApplied.has(origin)) this.firstContact(origin, row);
+    this.noteRebuild(origin, batch);
+    // Where the batch continues from: the receiver's own position, or the one a move sets.
+    let start: LogPosition = { logId: row.logId, seq: row.seq };
+    if (batch.move) {
+      const { from, at } = batch.move;
+      if (from.logId !== row.logId || from.seq !== row.seq) return this.unchanged(origin, row, batch);
+      start = { logId: batch.logId, seq: at };
+    } else if (batch.logId !== row.logId) {
+      return this.unchanged(origin, row, batch);
     }
-    const missing = await this.missingBlobs(entries.filter((e) => e.seq > already));
+    const missing = await this.missingBodies(entries.filter((e) => e.seq > start.seq));
     let firstMissing = entries.findIndex(
       (e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256),
     );
     const applicable = firstMissing < 0 ? entries : entries.slice(0, firstMissing);
-    const result = this.deps.tx.run(() => {
-      let applied = this.deps.progress.applied(origin).seq;
-      let gap = false;
-      for (const entry of applicable) {
-        if (entry.seq <= applied) continue;
-        if (entry.seq !== applied + 1) {
-          gap = true;
-          break;
+    let result: { applied: number; gap: boolean };
+    try {
+      result = this.deps.store.transaction(() => {
+        // Read again inside the transaction: another batch may have moved it meanwhile.
+        const now = this.deps.store.progress(origin);
+        if (batch.move ? now.logId !== row.logId || now.seq !== row.seq : now.logId !== start.logId)
+          return { applied: -1, gap: false };
+        let applied = batch.move ? start.seq : now.seq;
+        let gap = false;
+        for (const entry of applicable) {
+          if (entry.seq <= applied) continue;
+          if (entry.seq !== applied + 1) {
+            gap = true;
+            break;
+          }
+          try {
+            this.applyOne(origin, entry);
+          } catch (err) {
+            if (!(err instanceof MissingBodyError)) throw err;
+            // Collected since the check above: ask for it again, keep what was applied.
+            missing.add(err.sha256);
+            firstMissing = entries.indexOf(entry);
+            break;
+          }
+          applied = entry.seq;
         }
-        try {
-          this.applyOne(origin, entry);
-        } catch (err) {
-          if (!(err instanceof MissingBlobError)) throw err;
-          // Collected since the check above: ask for it again, keep what was applied.
-          missing.add(err.sha256);
-          firstMissing = entries.indexOf(entry);
-          break;
-        }
-        applied = entry.seq;
-      }
-      this.deps.progress.setApplied(origin, applied, batch.originHead, this.now());
-      return { applied, gap };
-    });
+        this.deps.store.setApplied(origin, start.logId, applied, batch.originHead, this.now());
+        return { applied, gap };
+      });
+    } catch (err) {
+      if (err instanceof ClockAheadError) return this.refuse(origin, row, batch, err);
+      throw err;
+    }
+    if (result.applied < 0) return this.unchanged(origin, this.deps.store.progress(origin), batch);
+    if (this.view(origin)?.state.kind === 'refused') {
+      this.deps.logger?.info({ origin }, 'replication: batches from this origin are accepted again');
+    }
     // Answer at once (the origin may send its next batch); report as durable only what is
     // on disk, since the origin compacts up to that mark.
-    if (result.applied > already) {
-      void this.deps.tx.durable().then(() => {
-        if (result.applied > (this.durableApplied.get(origin) ?? 0)) this.durableApplied.set(origin, result.applied);
-      });
+    if (result.applied > start.seq || start.logId !== row.logId) {
+      const reached = { logId: start.logId, seq: result.applied };
+      void this.deps.store.durable().then(() => this.noteDurable(origin, reached));
     }
     const reachedEnd =
       firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
-    this.origins.set(origin, {
+    this.setView(origin, {
       pendingSince: reachedEnd
         ? batch.pendingSince
         : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),
-      lastContactAt: this.now(),
+      state: this.stateAfter(origin, batch),
     });
     if (applicable.length > 0) for (const l of this.appliedListeners) l();
-    return { applied: result.applied, missingBlobs: [...missing] };
+    return { logId: start.logId, applied: result.applied, missingBlobs: [...missing] };
   }
 
   /** Replica lag behind `origin` in ms: the age of the oldest of its writes not applied here. */
@@ -126,17 +154,92 @@ export class Applier {
     return () => this.appliedListeners.delete(listener);
   }
 
+  /**
+   * First contact since start: what the database held is reported as durable only once a
+   * forced sync has covered it (until then 0, which moves nothing at the origin).
+   */
+  private firstContact(origin: string, row: OriginProgress): void {
+    this.durableApplied.set(origin, { logId: row.logId, seq: 0 });
+    const held = { logId: row.logId, seq: row.seq };
+    void this.deps.store.durable({ force: true }).then(() => this.noteDurable(origin, held));
+  }
+
+  private noteDurable(origin: string, reached: LogPosition): void {
+    const known = this.durableApplied.get(origin);
+    if (known && known.logId === reached.logId && known.seq >= reached.seq) return;
+    this.durableApplied.set(origin, reached);
+  }
+
+  /** The answer when nothing was applied: where this region is in the origin's logs. */
+  private unchanged(origin: string, row: OriginProgress, batch: BatchRequest): Answer {
+    this.setView(origin, { pendingSince: batch.pendingSince, state: this.stateAfter(origin, batch) });
+    return { logId: row.logId, applied: row.seq, missingBlobs: [] };
+  }
+
+  private refuse(origin: string, row: OriginProgress, batch: BatchRequest, err: ClockAheadError): Answer {
+    const message = clockAheadMessage(err.aheadMs);
+    const before = this.view(origin)?.state;
+    if (before?.kind !== 'refused') {
+      this.deps.logger?.warn(
+        { origin, aheadMs: err.aheadMs, maxAheadMs: err.maxAheadMs },
+        `replication: a batch from ${origin} ${message}: not applied, its clock not adopted`,
+      );
+    }
+    this.setView(origin, {
+      pendingSince: batch.entries[0]?.createdAt ?? batch.pendingSince,
+      state: {
+        kind: 'refused',
+        reason: 'clock_ahead',
+        aheadMs: err.aheadMs,
+        message,
+        since: before?.kind === 'refused' ? before.since : new Date(this.now()).toISOString(),
+      },
+    });
+    return {
+      logId: row.logId,
+      applied: row.seq,
+      missingBlobs: [],
+      refused: { reason: 'clock_ahead', aheadMs: err.aheadMs, message: `${message}: ${err.message}` },
+    };
+  }
+
+  private stateAfter(origin: string, batch: BatchRequest): OriginLinkState {
+    if (batch.rebuild) {
+      const before = this.view(origin)?.state;
+      return {
+        kind: 'needs-rebuild',
+        reason: batch.rebuild.reason,
+        message: batch.rebuild.message,
+        since: before?.kind === 'needs-rebuild' ? before.since : new Date(this.now()).toISOString(),
+      };
+    }
+    return { kind: 'following' };
+  }
+
+  private noteRebuild(origin: string, batch: BatchRequest): void {
+    if (!batch.rebuild || this.view(origin)?.state.kind === 'needs-rebuild') return;
+    const state = this.stateAfter(origin, batch) as Extract<OriginLinkState, { kind: 'needs-rebuild' }>;
+    this.deps.logger?.warn({ origin, reason: state.reason }, `replication: ${origin} says: ${state.message}`);
+    this.setView(origin, { pendingSince: batch.pendingSince, state });
+    this.deps.onRebuildNeeded?.(origin, state);
+  }
+
+  private setView(origin: string, view: Omit<OriginView, 'lastContactAt'>): void {
+    this.origins.set(origin, { ...view, lastContactAt: this.now() });
+  }
+
   private applyOne(origin: string, entry: LogEntry): void {
     const change = entry.change;
     if (change.kind === 'barrier') {
-      this.deps.progress.recordBarrier(origin, change.epoch, entry.seq);
+      this.deps.store.recordBarrier(origin, change.epoch, entry.seq);
       return;
     }
+    // Throws ClockAheadError for a clock too far ahead: the whole batch rolls back.
     this.deps.clock.observe(change.version.hlc);
     if (change.kind === 'item') {
-      const outcome = this.deps.tables.applyRemote(change);
+      const outcome = this.deps.store.applyItem(change);
       if (outcome.outcome === 'stale') {
-        this.deps.conflicts.record({
+        this.deps.store.recordConflict({
           kind: 'item',
           name: change.table,
           key: change.key,
@@ -147,10 +250,10 @@ export class Applier {
       }
       return;
     }
-    const before = this.deps.objects.latestVersion(change.bucket, change.key);
-    const outcome = this.deps.objects.applyRemote(change);
+    const before = this.deps.store.latestObject(change.bucket, change.key);
+    const outcome = this.deps.store.applyObject(change);
     if (outcome === 'not-latest' && before && before.version.region !== change.version.region) {
-      this.deps.conflicts.record({
+      this.deps.store.recordConflict({
         kind: 'object',
         name: change.bucket,
         key: change.key,
@@ -161,11 +264,11 @@ export class Applier {
     }
   }
 
-  private async missingBlobs(entries: LogEntry[]): Promise<Set<string>> {
+  private async missingBodies(entries: LogEntry[]): Promise<Set<string>> {
     const missing = new Set<string>();
     for (const e of entries) {
       const c = e.change;
-      if (c.kind === 'object' && c.sha256 !== null && !missing.has(c.sha256) && !(await this.deps.blobExists(c.sha256)))
+      if (c.kind === 'object' && c.sha256 !== null && !missing.has(c.sha256) && !(await this.deps.bodyExists(c.sha256)))
         missing.add(c.sha256);
     }
     return missing;

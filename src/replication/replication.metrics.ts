@@ -1,15 +1,20 @@
 /**
- * @module Replication figures as Prometheus metrics, read when scraped.
+ * @module Replication figures as Prometheus metrics, read when scraped. Every figure is
+ * a running counter or a point lookup: a scrape costs the same at any backlog.
  */
 
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import type { Metrics } from '../http/metrics.js';
-import type { ConflictLog } from './conflicts.js';
+import type { ChangeLog } from '../ports/change-log.js';
+import type { ConflictStore } from '../ports/replica-store.js';
 import type { Replicator } from './replicator.js';
 
 export function replicationMetrics(
   metrics: Metrics,
-  deps: { replicator: Replicator; log: ChangeLog; conflicts: ConflictLog },
+  deps: {
+    replicator: Replicator;
+    log: Pick<ChangeLog, 'stats' | 'head'>;
+    conflicts: Pick<ConflictStore, 'conflictCount'>;
+  },
 ): void {
   const perPeer = (
     name: string,
@@ -43,6 +48,9 @@ export function replicationMetrics(
   perPeer('mraa_replication_last_ack_timestamp_seconds', 'When the peer last acknowledged', (f) =>
     f.lastAckAt ? Date.parse(f.lastAckAt) / 1000 : null,
   );
+  perPeer('mraa_replication_needs_rebuild', '1 when the peer can no longer be brought up to date from this log', (f) =>
+    f.state.kind === 'needs-rebuild' ? 1 : 0,
+  );
   perPeer(
     'mraa_replication_acked_sequence',
     "Highest sequence of this region's log the peer acknowledged",
@@ -66,6 +74,6 @@ export function replicationMetrics(
     set({}, deps.log.head()),
   );
   metrics.gaugeFn('mraa_conflicts', 'Writes that lost a last-writer-wins conflict, kept for review', [], (set) =>
-    set({}, deps.conflicts.count()),
+    set({}, deps.conflicts.conflictCount()),
   );
 }

@@ -1,31 +1,50 @@
 /**
- * @module Replication endpoints. Between regions (replication key): batches of a
- * peer's change log, object bodies, digests. For administrators: the figures of
- * `GET /status`, the drain check operators wait on, and the conflict log.
+ * @module Replication endpoints. Between regions (replication key, signed answers):
+ * batches of a peer's change log, object bodies, where this region is in a peer's
+ * log, digests. For administrators: the figures of `GET /status`, the drain check
+ * operators wait on, and the conflict log.
  */
 
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { BlobFiles } from '../adapters/disk/blob-files.js';
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
-import { isWriter } from '../core/app-state.js';
+import { isWriter, type StateRecord } from '../core/app-state.js';
 import { DomainError } from '../core/errors.js';
 import { parseWith } from '../http/validation.js';
-import { peerRouteOptions } from '../peers/peer.routes.js';
-import type { PeerVerifier } from '../peers/peer-auth.js';
-import type { StateService } from '../routing/state.service.js';
-import type { ConflictLog } from './conflicts.js';
-import type { Digests } from './digest.js';
+import type { ChangeLog } from '../ports/change-log.js';
+import type { ObjectBodies } from '../ports/object-bodies.js';
+import {
+  BATCH_PATH,
+  type BatchRequest,
+  type BatchResponse,
+  BODY_PATH,
+  DRAIN_PATH,
+  type LogPosition,
+  POSITION_PATH,
+} from '../ports/peer-transport.js';
+import type { ReplicaStore } from '../ports/replica-store.js';
 import type { Replicator } from './replicator.js';
-import { BATCH_PATH, type BatchRequest, type BatchResponse, BLOB_PATH } from './wire.js';
 import { batchSchema } from './wire-schema.js';
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
+/**
+ * The inter-region guard the composition root supplies (src/peers/peer.routes.ts):
+ * route options that refuse unsigned, forged or replayed requests and sign the
+ * answer, and who signed a request they let through.
+ */
+export interface PeerGuard {
+  options: {
+    preHandler: (request: FastifyRequest) => Promise<void>;
+    onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
+  };
+  caller(request: FastifyRequest): { region: string; contentSha256: string };
+}
+
 export const MAX_DRAIN_WAIT_MS = 30_000;
 
 const shaParams = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const originParams = z.object({ origin: z.string().min(1).max(64) });
 const keysParams = z.object({ kind: z.enum(['table', 'bucket']), name: z.string().min(1).max(128) });
 const drainQuery = z.object({
   from: z.string().min(1).max(64),
@@ -42,26 +61,27 @@ export interface ReplicationRouteDeps {
   region: string;
   /** The other regions of the configuration: the only origins a batch may come from. */
   peers: readonly string[];
-  verifier: PeerVerifier;
+  peerGuard: PeerGuard;
   replicator: Replicator;
-  state: StateService;
-  log: ChangeLog;
-  blobs: BlobFiles;
-  digests: Digests;
-  conflicts: ConflictLog;
+  /** The state record this region follows, and the highest epoch it knows. */
+  state: { get(appId: string): StateRecord | undefined; highestEpoch(): number };
+  log: Pick<ChangeLog, 'stats' | 'segments'>;
+  bodies: Pick<ObjectBodies, 'write' | 'release'>;
+  store: Pick<ReplicaStore, 'progress' | 'digest' | 'keyFingerprints' | 'conflicts' | 'conflictCount'>;
   requireAdmin: Guard;
-  /** Told when a peer's batch carries a newer epoch than this region knows. */
+  /** Told when a peer's batch carries a newer epoch than this region knows (it only prompts a register read). */
   onPeerEpoch: (peer: string, epoch: number) => void;
   /** The control plane as this region sees it: voters, quorum, its lease. */
   controlPlane: () => Promise<unknown>;
 }
 
 export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): void {
-  const peerAuth = peerRouteOptions(deps.verifier);
+  const peer = deps.peerGuard.options;
+  const caller = (request: FastifyRequest) => deps.peerGuard.caller(request);
 
-  app.post(BATCH_PATH, { ...peerAuth, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
+  app.post(BATCH_PATH, { ...peer, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
     const batch = parseWith(batchSchema, request.body) as BatchRequest;
-    if (batch.origin !== request.peer!.region)
+    if (batch.origin !== caller(request).region)
       throw new DomainError('invalid_request', 'a region ships only its own log');
     if (!deps.peers.includes(batch.origin))
       throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
@@ -73,32 +93,35 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
   app.register(async (scope) => {
     // Object bodies arrive as a stream, checked against the SHA-256 the sender signed.
     scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-    scope.put(`${BLOB_PATH}:sha256`, peerAuth, async (request, reply) => {
+    scope.put(`${BODY_PATH}:sha256`, peer, async (request, reply) => {
       const { sha256 } = parseWith(shaParams, request.params, 'path');
-      if (request.peer!.contentSha256 !== sha256)
+      if (caller(request).contentSha256 !== sha256)
         throw new DomainError('invalid_request', 'the signed digest is not the body named');
       const body = request.body as Readable | undefined;
       if (!body || typeof body.pipe !== 'function')
         throw new DomainError('invalid_request', 'expected an application/octet-stream body');
-      const written = await deps.blobs.write(body, { expectSha256: sha256 });
-      deps.blobs.release(written.sha256);
+      const written = await deps.bodies.write(body, { expectSha256: sha256 });
+      deps.bodies.release(written.sha256);
       return reply.code(201).send({ sha256: written.sha256, size: written.size });
     });
   });
 
-  app.get('/internal/digest', peerAuth, async () => ({
-    region: deps.region,
-    ...deps.digests.compute(),
-  }));
-
-  app.get('/internal/digest/:kind/:name', peerAuth, async (request) => {
-    const { kind, name } = parseWith(keysParams, request.params, 'path');
-    return { region: deps.region, kind, name, keys: deps.digests.keys(kind, name) };
+  app.get(`${POSITION_PATH}:origin`, peer, async (request): Promise<LogPosition> => {
+    const { origin } = parseWith(originParams, request.params, 'path');
+    const row = deps.store.progress(origin);
+    return { logId: row.logId, seq: row.seq };
   });
 
-  app.get('/internal/conflicts', peerAuth, async (request) => {
+  app.get('/internal/digest', peer, async () => ({ region: deps.region, ...deps.store.digest() }));
+
+  app.get('/internal/digest/:kind/:name', peer, async (request) => {
+    const { kind, name } = parseWith(keysParams, request.params, 'path');
+    return { region: deps.region, kind, name, keys: deps.store.keyFingerprints(kind, name) };
+  });
+
+  app.get('/internal/conflicts', peer, async (request) => {
     const q = parseWith(conflictsQuery, request.query, 'query');
-    return { region: deps.region, conflicts: deps.conflicts.list(q.after, q.limit) };
+    return { region: deps.region, conflicts: deps.store.conflicts(q.after, q.limit) };
   });
 
   app.get('/status', { preHandler: deps.requireAdmin }, async () => ({
@@ -111,26 +134,34 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
     return deps.replicator.waitDrained(q.from, q.epoch, q.waitMs);
   };
   app.get('/replication/drain', { preHandler: deps.requireAdmin }, drain);
-  app.get('/internal/drain', peerAuth, drain);
+  app.get(DRAIN_PATH, peer, drain);
 
   app.get('/replication/conflicts', { preHandler: deps.requireAdmin }, async (request) => {
     const q = parseWith(conflictsQuery, request.query, 'query');
-    return { region: deps.region, conflicts: deps.conflicts.list(q.after, q.limit) };
+    return { region: deps.region, conflicts: deps.store.conflicts(q.after, q.limit) };
   });
 }
 
-export function statusOf(
-  deps: Pick<ReplicationRouteDeps, 'appId' | 'region' | 'state' | 'log' | 'replicator' | 'conflicts'>,
-) {
+/** `GET /status` without the control plane: every figure here is O(1) in the size of the log. */
+function statusOf(deps: Pick<ReplicationRouteDeps, 'appId' | 'region' | 'state' | 'log' | 'replicator' | 'store'>) {
   const record = deps.state.get(deps.appId) ?? null;
+  const segments = deps.log.segments();
+  const current = segments[segments.length - 1]!;
   return {
     region: deps.region,
     appId: deps.appId,
     state: record,
     writer: isWriter(record ?? undefined, deps.region),
-    log: deps.log.stats(),
+    log: {
+      ...deps.log.stats(),
+      logId: current.logId,
+      logStartedAt: new Date(current.startedAt).toISOString(),
+      /** `created`, or why this region started a new log id (restored from a backup, ...). */
+      logStartedBecause: current.reason,
+      logIds: segments.length,
+    },
     peers: deps.replicator.peerFigures(),
     origins: deps.replicator.originFigures(),
-    conflicts: deps.conflicts.count(),
+    conflicts: deps.store.conflictCount(),
   };
 }

@@ -1,85 +1,115 @@
 /**
  * @module Replication in a region: a shipper per peer, the applier for what peers
- * send, log compaction and body collection, and the figures operators watch.
+ * send, log compaction under a retention cap, body collection, and the figures
+ * operators watch. It reaches storage and other regions only through ports.
+ *
+ * Hooks for a rebuild (DESIGN §5): `rebuildsNeeded()` lists the peers this region can
+ * no longer serve from its log and the origins that said this region must be rebuilt;
+ * `onRebuildNeeded` tells of each as it happens; a peer rebuilt from a snapshot is
+ * shipped to again by itself as soon as its position is one the log can serve
+ * (`clearRebuildMark` does it at once).
  */
 import type { Logger } from 'pino';
-import type { EmbeddedStorage } from '../adapters/embedded.js';
-import type { HybridLogicalClock } from '../core/hlc.js';
-import type { PeerClient } from '../peers/peer-client.js';
-import type { DrainStatus } from '../routing/state.service.js';
+import type { Hlc } from '../core/hlc.js';
+import type { ChangeLog } from '../ports/change-log.js';
+import type { ObjectBodies } from '../ports/object-bodies.js';
+import type { DrainStatus, LogPosition, PeerAddress, PeerTransport } from '../ports/peer-transport.js';
+import type { RebuildMark, ReplicaStore } from '../ports/replica-store.js';
 import { Applier } from './applier.js';
-import type { ConflictLog } from './conflicts.js';
 import { localDrainStatus } from './drain.js';
+import type { OriginLinkState } from './link-state.js';
 import { Maintenance } from './maintenance.js';
-import type { ReplicationProgress } from './progress.js';
 import { type PeerFigures, Shipper } from './shipper.js';
 
 export interface OriginFigures {
   name: string;
+  /** The origin's log followed here (null: its first log) and the sequence applied of it. */
+  logId: string | null;
   appliedSeq: number;
   originHead: number;
   barrierEpoch: number;
   lagMs: number | null;
   lastContactAt: string | null;
+  state: OriginLinkState;
 }
 
+export type RebuildNeeded =
+  | { side: 'peer'; mark: RebuildMark }
+  | { side: 'origin'; origin: string; state: Extract<OriginLinkState, { kind: 'needs-rebuild' }> };
+
 export const GC_INTERVAL_MS = 10 * 60_000;
+/** How often each peer's retained bytes are held against the cap (a subtraction per peer). */
+export const RETENTION_CHECK_MS = 1000;
+
+export interface ReplicatorDeps {
+  self: string;
+  peers: readonly PeerAddress[];
+  log: ChangeLog;
+  bodies: ObjectBodies;
+  store: ReplicaStore;
+  clock: { observe(remote: Hlc): void };
+  transport: PeerTransport;
+  logger: Logger;
+  epoch: () => number;
+  onPeerEpoch: (peer: string, epoch: number) => void;
+  /** Past this many bytes of log kept for one peer, it is marked as needing a rebuild. */
+  maxPeerBacklogBytes: number;
+}
 
 export class Replicator {
   readonly shippers: Shipper[];
   readonly applier: Applier;
   readonly maintenance: Maintenance;
   private gcTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly rebuildListeners = new Set<(event: RebuildNeeded) => void>();
 
-  constructor(
-    private readonly deps: {
-      self: string;
-      peers: ReadonlyArray<{ name: string; url: string }>;
-      storage: EmbeddedStorage;
-      progress: ReplicationProgress;
-      conflicts: ConflictLog;
-      clock: HybridLogicalClock;
-      client: PeerClient;
-      logger: Logger;
-      epoch: () => number;
-      onPeerEpoch: (peer: string, epoch: number) => void;
-    },
-  ) {
-    const { storage, progress } = deps;
+  constructor(private readonly deps: ReplicatorDeps) {
+    const { store, log } = deps;
     this.applier = new Applier({
-      tx: storage.tx,
-      tables: storage.tables,
-      objects: storage.objects,
-      progress,
-      conflicts: deps.conflicts,
+      store,
       clock: deps.clock,
-      blobExists: (sha) => storage.blobs.exists(sha),
+      bodyExists: (sha) => deps.bodies.exists(sha),
+      logger: deps.logger,
+      onRebuildNeeded: (origin, state) => this.tell({ side: 'origin', origin, state }),
     });
     this.maintenance = new Maintenance({
-      tx: storage.tx,
-      progress,
-      objects: storage.objects,
-      blobs: storage.blobs,
+      log,
+      store,
+      bodies: deps.bodies,
       logger: deps.logger,
-      acks: () => new Map(this.shippers.map((s) => [s.peer, s.durableAckedSeq])),
+      acks: () =>
+        this.shippers.map((s) => ({
+          peer: s.peer,
+          durableSeq: s.durableAckedSeq,
+          position: s.durablePosition,
+          excluded: s.needsRebuild,
+        })),
     });
-    const acks = progress.acks();
-    this.shippers = deps.peers.map(
-      (peer) =>
-        new Shipper({
-          self: deps.self,
-          peer,
-          log: storage.log,
-          blobs: storage.blobs,
-          client: deps.client,
-          logger: deps.logger,
-          epoch: deps.epoch,
-          onPeerEpoch: deps.onPeerEpoch,
-          onAck: () => this.maintenance.maybeCompact(),
-          initialAck: acks.get(peer.name)?.seq ?? 0,
-          durableHead: () => storage.durability.durableHead,
-        }),
-    );
+    const acks = store.acks();
+    const marks = store.rebuildMarks();
+    this.shippers = deps.peers.map((peer) => {
+      const ack = acks.get(peer.name);
+      const mark = marks.get(peer.name);
+      return new Shipper({
+        self: deps.self,
+        peer,
+        log,
+        bodies: deps.bodies,
+        transport: deps.transport,
+        logger: deps.logger,
+        epoch: deps.epoch,
+        onPeerEpoch: deps.onPeerEpoch,
+        onAck: () => this.maintenance.maybeCompact(),
+        ...(ack ? { initial: { logId: ack.logId, seq: ack.seq } satisfies LogPosition } : {}),
+        ...(mark ? { mark } : {}),
+        marks: store,
+        onNeedsRebuild: (m) => {
+          this.tell({ side: 'peer', mark: m });
+          this.maintenance.maybeCompact(true);
+        },
+      });
+    });
   }
 
   start(): void {
@@ -91,13 +121,20 @@ export class Replicator {
       this.gcTimer = setTimeout(gc, GC_INTERVAL_MS).unref();
     };
     this.gcTimer = setTimeout(gc, GC_INTERVAL_MS).unref();
+    this.retentionTimer = setInterval(() => this.checkRetention(), RETENTION_CHECK_MS).unref();
   }
 
   async stop(): Promise<void> {
     if (this.gcTimer) clearTimeout(this.gcTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await Promise.all(this.shippers.map((s) => s.stop()));
     this.maintenance.stop();
     this.maintenance.maybeCompact(true);
+  }
+
+  /** Hold each peer's retained log against the cap; mark and compact past those over it. */
+  checkRetention(): void {
+    for (const s of this.shippers) s.checkRetention(this.deps.maxPeerBacklogBytes);
   }
 
   peerFigures(): PeerFigures[] {
@@ -106,22 +143,44 @@ export class Replicator {
 
   originFigures(): OriginFigures[] {
     return this.deps.peers.map((peer) => {
-      const row = this.deps.progress.applied(peer.name);
+      const row = this.deps.store.progress(peer.name);
       const view = this.applier.view(peer.name);
       return {
         name: peer.name,
+        logId: row.logId,
         appliedSeq: row.seq,
         originHead: row.originHead,
         barrierEpoch: row.barrierEpoch,
         lagMs: this.applier.lagMs(peer.name),
         lastContactAt: view?.lastContactAt ? new Date(view.lastContactAt).toISOString() : null,
+        state: view?.state ?? { kind: 'following' },
       };
     });
   }
 
+  /** Where a rebuild is needed: peers this region cannot serve, origins that cannot serve this region. */
+  rebuildsNeeded(): RebuildNeeded[] {
+    const out: RebuildNeeded[] = [];
+    for (const [, mark] of this.deps.store.rebuildMarks()) out.push({ side: 'peer', mark });
+    for (const o of this.originFigures())
+      if (o.state.kind === 'needs-rebuild') out.push({ side: 'origin', origin: o.name, state: o.state });
+    return out;
+  }
+
+  onRebuildNeeded(listener: (event: RebuildNeeded) => void): () => void {
+    this.rebuildListeners.add(listener);
+    return () => this.rebuildListeners.delete(listener);
+  }
+
+  /** After a peer was rebuilt: ship to it again from the position it reports. */
+  clearRebuildMark(peer: string): void {
+    this.deps.store.clearRebuild(peer);
+    this.shippers.find((s) => s.peer === peer)?.resume('its rebuild mark was cleared');
+  }
+
   /** Wait until `from`'s log is applied here up to its barrier for `epoch`, or `waitMs` passes. */
   async waitDrained(from: string, epoch: number, waitMs: number): Promise<DrainStatus> {
-    const check = () => localDrainStatus(this.deps.progress, from, epoch);
+    const check = () => localDrainStatus(this.deps.store, from, epoch);
     let status = check();
     if (status.drained || waitMs <= 0) return status;
     await new Promise<void>((resolve) => {
@@ -137,5 +196,9 @@ export class Replicator {
       }
     });
     return check();
+  }
+
+  private tell(event: RebuildNeeded): void {
+    for (const l of this.rebuildListeners) l(event);
   }
 }

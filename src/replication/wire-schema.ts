@@ -39,8 +39,18 @@ const barrierChange = z.strictObject({
   epoch: z.number().int().min(0),
 });
 
+const logId = z.string().regex(/^[0-9a-f]{32}$/, 'a log id (32 hex digits)');
+
 export const batchSchema = z.strictObject({
   origin: z.string().min(1).max(64),
+  logId,
+  move: z
+    .strictObject({
+      from: z.strictObject({ logId: logId.nullable(), seq: z.number().int().min(0) }),
+      at: z.number().int().min(0),
+    })
+    .optional(),
+  rebuild: z.strictObject({ reason: z.string().max(64), message: z.string().max(2000) }).optional(),
   originHead: z.number().int().min(0),
   pendingSince: z.number().nullable(),
   epoch: z.number().int().min(0),

@@ -5,11 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/core/hlc.js';
 import { PEER_HEADERS, sha256Hex, signPeerRequest } from '../../src/peers/peer-auth.js';
-import { BATCH_PATH } from '../../src/replication/wire.js';
+import { BATCH_PATH } from '../../src/ports/peer-transport.js';
 import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
+import { waitFor } from '../helpers/wait.js';
 
 const P = 'us-east-1';
 const S = 'ap-northeast-1';
+const LOG_ID = 'ab'.repeat(16);
 
 describe('inter-region authentication', { timeout: 60_000 }, () => {
   let d: LocalDeployment;
@@ -20,9 +22,14 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
     d = await startDeployment();
     key = d.config.secrets.replicationKey;
     // A batch that would create a user "intruder" in the primary, as if from the secondary.
-    const applied = await appliedFromS();
+    // In the log id the primary follows, right after what it applied: it would apply if authenticated.
+    const { logId, applied } = await waitFor('the primary to follow a log id of the secondary', async () => {
+      const a = await appliedFromS();
+      return a.logId ? a : undefined;
+    });
     body = JSON.stringify({
       origin: S,
+      logId,
       originHead: applied + 1,
       pendingSince: null,
       epoch: 1,
@@ -44,10 +51,11 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
   });
   afterAll(async () => d.close());
 
-  async function appliedFromS(): Promise<number> {
+  async function appliedFromS(): Promise<{ logId: string; applied: number }> {
     const res = await fetch(`${d.url[P]}/status`, { headers: { authorization: `Bearer ${d.adminToken}` } });
-    const s = (await res.json()) as { origins: Array<{ name: string; appliedSeq: number }> };
-    return s.origins.find((o) => o.name === S)!.appliedSeq;
+    const s = (await res.json()) as { origins: Array<{ name: string; logId: string; appliedSeq: number }> };
+    const o = s.origins.find((x) => x.name === S)!;
+    return { logId: o.logId, applied: o.appliedSeq };
   }
 
   async function post(headers: Record<string, string>, payload = body) {
@@ -110,7 +118,14 @@ describe('inter-region authentication', { timeout: 60_000 }, () => {
   });
 
   it('refuses a replayed request', async () => {
-    const heartbeat = JSON.stringify({ origin: S, originHead: 0, pendingSince: null, epoch: 1, entries: [] });
+    const heartbeat = JSON.stringify({
+      origin: S,
+      logId: LOG_ID,
+      originHead: 0,
+      pendingSince: null,
+      epoch: 1,
+      entries: [],
+    });
     const headers = signPeerRequest(key, {
       method: 'POST',
       path: BATCH_PATH,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DomainError } from '../../core/errors.js';
+import type { ObjectBodies } from '../../ports/object-bodies.js';
 import { streamedBytes } from '../../util/gc-nudge.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -32,7 +33,7 @@ export interface WriteBlobOptions {
   expectSha256?: string;
 }
 
-export class BlobFiles {
+export class BlobFiles implements ObjectBodies {
   private readonly tmpDir: string;
   /** Digests written but perhaps not yet referenced by committed metadata: never collected. */
   private readonly inFlight = new Map<string, number>();

@@ -1,56 +1,74 @@
 /**
  * @module The transactional outbox of a region: entries appended inside the same
  * SQLite transaction as the write they describe, read back in sequence order by
- * the shippers, compacted once every peer has acknowledged them.
+ * the shippers, compacted once every peer has acknowledged them. Its identity is a
+ * chain of log ids (`log_segments`), the sequence continuing across them; each entry
+ * carries the running total of bytes through it, so backlogs are subtractions.
  */
 
+import { randomBytes } from 'node:crypto';
 import type { Change, LogEntry } from '../../core/change.js';
+import { DomainError } from '../../core/errors.js';
+import type {
+  ChangeLog as ChangeLogPort,
+  EntryAfter,
+  LogSegment,
+  LogStats,
+  RawLogEntry,
+} from '../../ports/change-log.js';
 import type { Db } from './database.js';
+
+export type { LogStats, RawLogEntry } from '../../ports/change-log.js';
 
 interface Row {
   seq: number;
   kind: string;
   body: string;
   bytes: number;
+  bytes_through: number;
   created_at: number;
 }
 
-export interface RawLogEntry {
-  seq: number;
-  createdAt: number;
-  bytes: number;
-  kind: Change['kind'];
-  /** The change as stored: JSON text. */
-  json: string;
-}
-
-export interface LogStats {
-  /** Highest sequence ever appended (0 if none). */
+/** The head of the log and the bytes through it, as one reading. */
+export interface LogTip {
   head: number;
-  /** Lowest sequence still stored, or head + 1 when the log is empty. */
-  tail: number;
-  entries: number;
+  bytes: number;
 }
 
-export class ChangeLog {
-  private readonly insert;
-  private readonly selectAfter;
-  private readonly selectHead;
-  private readonly setHead;
+export class ChangeLog implements ChangeLogPort {
+  private readonly stmts;
   private readonly listeners = new Set<(seq: number) => void>();
+  private durable: LogTip = { head: 0, bytes: 0 };
+  private segmentList: LogSegment[];
+  private held: string | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {
-    this.insert = db.prepare('INSERT INTO changelog (seq, kind, body, bytes, created_at) VALUES (?, ?, ?, ?, ?)');
-    this.selectAfter = db.prepare(
-      'SELECT seq, kind, body, bytes, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-    );
-    this.selectHead = db.prepare("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'");
-    this.setHead = db.prepare(
-      "INSERT INTO meta (k, v) VALUES ('log_head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-    );
+    this.stmts = {
+      insert: db.prepare(
+        'INSERT INTO changelog (seq, kind, body, bytes, bytes_through, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      selectAfter: db.prepare(
+        'SELECT seq, kind, body, bytes, bytes_through, created_at FROM changelog WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      ),
+      entryAfter: db.prepare(
+        'SELECT seq, created_at, bytes_through - bytes AS before FROM changelog WHERE seq > ? ORDER BY seq LIMIT 1',
+      ),
+      tip: db.prepare(
+        `SELECT (SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'log_head') AS head,
+                (SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'log_bytes') AS bytes`,
+      ),
+      setTip: db.prepare(
+        "INSERT INTO meta (k, v) VALUES ('log_head', ?), ('log_bytes', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+      ),
+      tail: db.prepare('SELECT MIN(seq) AS tail FROM changelog'),
+      compact: db.prepare('DELETE FROM changelog WHERE seq <= ?'),
+      segments: db.prepare('SELECT log_id, base, started_at, reason FROM log_segments ORDER BY rowid'),
+      addSegment: db.prepare('INSERT INTO log_segments (log_id, base, started_at, reason) VALUES (?, ?, ?, ?)'),
+    };
+    this.segmentList = this.loadSegments();
   }
 
   /**
@@ -60,16 +78,29 @@ export class ChangeLog {
    */
   append(change: Change, extraBytes = 0): number {
     if (!this.db.inTransaction) throw new Error('ChangeLog.append must run inside the write transaction');
-    const seq = ((this.selectHead.get() as { head: number } | undefined)?.head ?? 0) + 1;
+    if (this.held !== undefined) throw new DomainError('unavailable', this.held, { retryAfter: 1 });
+    const tip = this.tip();
+    const seq = tip.head + 1;
     const body = JSON.stringify(change);
-    this.insert.run(seq, change.kind, body, Buffer.byteLength(body) + extraBytes, this.now());
-    this.setHead.run(String(seq));
+    const bytes = Buffer.byteLength(body) + extraBytes;
+    this.stmts.insert.run(seq, change.kind, body, bytes, tip.bytes + bytes, this.now());
+    this.stmts.setTip.run(String(seq), String(tip.bytes + bytes));
     return seq;
   }
 
-  /** Called once entries up to `head` are on disk, to wake the shippers. */
-  notifyDurable(head: number): void {
-    for (const l of this.listeners) l(head);
+  holdAppends(reason: string): void {
+    this.held = reason;
+  }
+
+  releaseAppends(): void {
+    this.held = undefined;
+  }
+
+  /** Called once entries up to `tip.head` are on disk, to wake the shippers. */
+  publishDurable(tip: LogTip): void {
+    if (tip.head <= this.durable.head) return;
+    this.durable = tip;
+    for (const l of this.listeners) l(tip.head);
   }
 
   /** Listen for new entries reaching the disk. */
@@ -78,8 +109,39 @@ export class ChangeLog {
     return () => this.listeners.delete(listener);
   }
 
+  durableHead(): number {
+    return this.durable.head;
+  }
+
+  durableBytes(): number {
+    return this.durable.bytes;
+  }
+
   head(): number {
-    return (this.selectHead.get() as { head: number } | undefined)?.head ?? 0;
+    return this.tip().head;
+  }
+
+  tip(): LogTip {
+    const r = this.stmts.tip.get() as { head: number | null; bytes: number | null };
+    return { head: r.head ?? 0, bytes: r.bytes ?? 0 };
+  }
+
+  segments(): readonly LogSegment[] {
+    return this.segmentList;
+  }
+
+  startNewLogId(reason: string): LogSegment {
+    const segment: LogSegment = {
+      logId: randomBytes(16).toString('hex'),
+      base: this.head(),
+      startedAt: this.now(),
+      reason,
+    };
+    this.db.transaction(() =>
+      this.stmts.addSegment.run(segment.logId, segment.base, segment.startedAt, segment.reason),
+    )();
+    this.segmentList = this.loadSegments();
+    return segment;
   }
 
   /** Entries after `seq` (see `readRawAfter`), with their changes parsed. */
@@ -98,38 +160,44 @@ export class ChangeLog {
    * entry JSON (at least one). Object bodies travel apart and do not count.
    */
   readRawAfter(seq: number, limit: number, maxBytes = Infinity, upTo = Number.MAX_SAFE_INTEGER): RawLogEntry[] {
-    const rows = this.selectAfter.all(seq, upTo, limit) as Row[];
+    const rows = this.stmts.selectAfter.all(seq, upTo, limit) as Row[];
     const out: RawLogEntry[] = [];
     let bytes = 0;
     for (const r of rows) {
       if (out.length > 0 && bytes + r.body.length > maxBytes) break;
       bytes += r.body.length;
-      out.push({ seq: r.seq, createdAt: r.created_at, bytes: r.bytes, kind: r.kind as Change['kind'], json: r.body });
+      out.push({
+        seq: r.seq,
+        createdAt: r.created_at,
+        bytes: r.bytes,
+        bytesThrough: r.bytes_through,
+        kind: r.kind as Change['kind'],
+        json: r.body,
+      });
     }
     return out;
   }
 
-  /** Entries and bytes after `seq`, and the commit time of the oldest of them. */
-  backlogAfter(seq: number): { entries: number; bytes: number; oldestAt: number | null } {
-    const row = this.db
-      .prepare(
-        'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(created_at) AS oldest FROM changelog WHERE seq > ?',
-      )
-      .get(seq) as { n: number; b: number; oldest: number | null };
-    return { entries: row.n, bytes: row.b, oldestAt: row.oldest };
+  entryAfter(seq: number): EntryAfter | undefined {
+    const r = this.stmts.entryAfter.get(seq) as { seq: number; created_at: number; before: number } | undefined;
+    return r ? { seq: r.seq, createdAt: r.created_at, bytesBefore: r.before } : undefined;
   }
 
+  /** Head, tail and the number of entries: no scan (the stored entries are tail..head). */
   stats(): LogStats {
-    const row = this.db.prepare('SELECT MIN(seq) AS tail, COUNT(*) AS n FROM changelog').get() as {
-      tail: number | null;
-      n: number;
-    };
+    const tail = (this.stmts.tail.get() as { tail: number | null }).tail;
     const head = this.head();
-    return { head, tail: row.tail ?? head + 1, entries: row.n };
+    return tail === null ? { head, tail: head + 1, entries: 0 } : { head, tail, entries: head - tail + 1 };
   }
 
   /** Remove entries up to and including `seq`. Returns how many were removed. */
   compactThrough(seq: number): number {
-    return this.db.prepare('DELETE FROM changelog WHERE seq <= ?').run(seq).changes;
+    return this.stmts.compact.run(seq).changes;
+  }
+
+  private loadSegments(): LogSegment[] {
+    return (
+      this.stmts.segments.all() as Array<{ log_id: string; base: number; started_at: number; reason: string }>
+    ).map((r) => ({ logId: r.log_id, base: r.base, startedAt: r.started_at, reason: r.reason }));
   }
 }

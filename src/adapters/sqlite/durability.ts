@@ -18,8 +18,6 @@ export class Durability {
   private committed = 0;
   private flushed = 0;
   private running: Promise<void> | undefined;
-  /** Nothing is published before `open()` has synced what the database held at start. */
-  private durable = 0;
 
   constructor(
     private readonly walFile: string | undefined,
@@ -40,9 +38,9 @@ export class Durability {
     await this.sync({ force: true });
   }
 
-  /** The highest change-log sequence known to be on disk. */
+  /** The highest change-log sequence known to be on disk (0 until `open()` has synced). */
   get durableHead(): number {
-    return this.durable;
+    return this.log.durableHead();
   }
 
   /** Called after every commit: starts a sync (if none runs) so the commit reaches the disk. */
@@ -66,7 +64,7 @@ export class Durability {
 
   private async flush(): Promise<void> {
     const covered = this.committed;
-    const head = this.log.head();
+    const tip = this.log.tip();
     try {
       if (this.walFile) await this.datasync(this.walFile);
     } catch (err) {
@@ -75,10 +73,7 @@ export class Durability {
       this.running = undefined;
     }
     this.flushed = Math.max(this.flushed, covered);
-    if (head > this.durable) {
-      this.durable = head;
-      this.log.notifyDurable(head);
-    }
+    this.log.publishDurable(tip);
   }
 }
 

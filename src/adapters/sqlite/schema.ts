@@ -59,4 +59,30 @@ export const MIGRATIONS: readonly string[] = [
     loser TEXT NOT NULL, winner TEXT NOT NULL
   );
   `,
+  // Issue 12: a log's identity, running byte totals, progress per (origin, log id), rebuild marks.
+  `
+  -- The log's identity: a chain of segments, each with a random log id; a segment holds the
+  -- entries after its base, up to the next one's base (the sequence continues across them).
+  CREATE TABLE log_segments (
+    log_id TEXT PRIMARY KEY, base INTEGER NOT NULL, started_at INTEGER NOT NULL, reason TEXT NOT NULL
+  );
+  INSERT INTO log_segments (log_id, base, started_at, reason)
+    VALUES (lower(hex(randomblob(16))), 0, CAST(unixepoch('subsec') * 1000 AS INTEGER), 'created');
+
+  -- Bytes of each entry and every one before it: a backlog's bytes are a subtraction.
+  ALTER TABLE changelog ADD COLUMN bytes_through INTEGER NOT NULL DEFAULT 0;
+  UPDATE changelog SET bytes_through = s.total
+    FROM (SELECT seq, SUM(bytes) OVER (ORDER BY seq) AS total FROM changelog) AS s
+    WHERE s.seq = changelog.seq;
+  INSERT INTO meta (k, v) SELECT 'log_bytes', CAST(COALESCE(MAX(bytes_through), 0) AS TEXT) FROM changelog;
+
+  -- The origin's log followed (NULL: its first log) and the peer's log acknowledged (NULL: our first).
+  ALTER TABLE applied ADD COLUMN log_id TEXT;
+  ALTER TABLE peer_acks ADD COLUMN log_id TEXT;
+
+  -- Peers this region can no longer bring up to date from its log: kept until rebuilt.
+  CREATE TABLE rebuild_marks (
+    peer TEXT PRIMARY KEY, reason TEXT NOT NULL, message TEXT NOT NULL, marked_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,76 @@
+/**
+ * @module The peer-transport port (src/ports/peer-transport.ts) over HTTP: every call
+ * signed with the replication key, every answer's signature checked by the peer
+ * client (src/peers/peer-client.ts). A batch is sent with its entries' stored JSON
+ * spliced in, never parsed and serialised again.
+ */
+import type { Readable } from 'node:stream';
+import type { RawLogEntry } from '../ports/change-log.js';
+import {
+  BATCH_PATH,
+  type BatchHead,
+  type BatchResponse,
+  BODY_PATH,
+  BodyNotHereError,
+  type CallOptions,
+  DRAIN_PATH,
+  type DrainStatus,
+  type LogPosition,
+  type PeerAddress,
+  type PeerTransport,
+  POSITION_PATH,
+} from '../ports/peer-transport.js';
+import { type PeerClient, PeerRequestError, RawJson } from './peer-client.js';
+
+export class HttpPeerTransport implements PeerTransport {
+  constructor(private readonly client: PeerClient) {}
+
+  sendBatch(
+    peer: PeerAddress,
+    head: BatchHead,
+    entries: readonly RawLogEntry[],
+    options: CallOptions,
+  ): Promise<BatchResponse> {
+    const items = entries.map(
+      (e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`,
+    );
+    const text = `${JSON.stringify(head).slice(0, -1)},"entries":[${items.join(',')}]}`;
+    return this.client.call<BatchResponse>(peer.url, 'POST', BATCH_PATH, new RawJson(text), options);
+  }
+
+  async sendBody(
+    peer: PeerAddress,
+    body: { sha256: string; size: number; stream: Readable },
+    options: CallOptions,
+  ): Promise<void> {
+    try {
+      await this.client.call(peer.url, 'PUT', `${BODY_PATH}${body.sha256}`, undefined, {
+        ...options,
+        stream: { body: body.stream, sha256: body.sha256, size: body.size },
+      });
+    } catch (err) {
+      if (err instanceof PeerRequestError && err.status === 404) throw new BodyNotHereError(body.sha256);
+      throw err;
+    }
+  }
+
+  position(peer: PeerAddress, origin: string, options: CallOptions): Promise<LogPosition> {
+    return this.client.call<LogPosition>(
+      peer.url,
+      'GET',
+      `${POSITION_PATH}${encodeURIComponent(origin)}`,
+      undefined,
+      options,
+    );
+  }
+
+  drainStatus(peer: PeerAddress, from: string, epoch: number, options: CallOptions): Promise<DrainStatus> {
+    return this.client.call<DrainStatus>(
+      peer.url,
+      'GET',
+      `${DRAIN_PATH}?from=${encodeURIComponent(from)}&epoch=${epoch}`,
+      undefined,
+      options,
+    );
+  }
+}
