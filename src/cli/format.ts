@@ -1,14 +1,38 @@
 /**
- * @module Terminal output for operators: aligned tables and short status words.
+ * @module Terminal output for operators: aligned tables and short status words. Colour
+ * only where it is read by a person: stdout and stderr are decided separately (a
+ * terminal on one, a file on the other), `NO_COLOR` turns it off and `FORCE_COLOR`
+ * on (`FORCE_COLOR=0` off), FORCE_COLOR first, as Node itself reads them.
  */
-const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 
-const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
-export const green = paint(32);
-export const yellow = paint(33);
-export const red = paint(31);
-export const bold = paint(1);
-export const dim = paint(2);
+/** Whether to colour what is written to `stream`. */
+export function colorEnabled(
+  stream: { isTTY?: boolean },
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+export interface Palette {
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  red: (text: string) => string;
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+}
+
+export function palette(on: boolean): Palette {
+  const paint = (code: number) => (text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+  return { green: paint(32), yellow: paint(33), red: paint(31), bold: paint(1), dim: paint(2) };
+}
+
+/** For text written to stdout. */
+export const { green, yellow, red, bold, dim } = palette(colorEnabled(process.stdout));
+/** For text written to stderr. */
+export const stderrColors: Palette = palette(colorEnabled(process.stderr));
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;

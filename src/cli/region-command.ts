@@ -6,14 +6,15 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { startRegion } from '../region/region.js';
-import { bold } from './format.js';
+import { stderrColors } from './format.js';
+import { name as validName } from './options.js';
 import { run } from './run.js';
 
 export function registerRegionCommand(program: Command): void {
   program
     .command('region')
     .description('run one region server in the foreground')
-    .requiredOption('--region <name>', 'the region to run, as named in the configuration')
+    .requiredOption('--region <name>', 'the region to run, as named in the configuration', validName)
     .action((opts: { region: string }, cmd: Command) =>
       run(cmd, async (g) => {
         const config = loadConfig(g.config);
@@ -29,7 +30,7 @@ export function registerRegionCommand(program: Command): void {
           onGeneratedAdminPassword: (password) => {
             // Shown once, to the operator's terminal, never to the log.
             process.stderr.write(
-              `\n${bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`,
+              `\n${stderrColors.bold('Created the admin user.')} username: admin  password: ${password}\nIt is not shown again.\n\n`,
             );
           },
         });

@@ -1,6 +1,7 @@
 /**
  * @module `mraa status`: every region's health, state and epoch, and replication per
  * link (backlog, lag, last acknowledgement, connected), as tables read at a glance.
+ * Exit 0 when healthy, 3 when its last line says "Attention", 1 when no region answers.
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
@@ -9,15 +10,24 @@ import type { ControlPlaneView } from '../region/control-plane-status.js';
 import type { OriginFigures } from '../replication/replicator.js';
 import type { PeerFigures } from '../replication/shipper.js';
 import { Deployment, type RegionAnswer } from './deployment.js';
+import { EXIT } from './exit-codes.js';
 import { bold, dim, formatBytes, formatMs, green, red, stateWord, table, yellow } from './format.js';
-import { run } from './run.js';
+import { errorDocument, type Outcome, run } from './run.js';
 
 export interface RegionStatus {
   region: string;
   appId: string;
   state: StateRecord | null;
   writer: boolean;
-  log: { head: number; tail: number; entries: number };
+  log: {
+    head: number;
+    tail: number;
+    entries: number;
+    /** The current log id, and why it was started (`created`, or after a restore...). */
+    logId?: string;
+    logStartedAt?: string;
+    logStartedBecause?: string;
+  };
   peers: PeerFigures[];
   origins: OriginFigures[];
   conflicts: number;
@@ -73,7 +83,11 @@ function ago(iso: string | null): string {
   return `${formatMs(Date.now() - Date.parse(iso))} ago`;
 }
 
-export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text: string; healthy: boolean } {
+export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): {
+  text: string;
+  healthy: boolean;
+  problems: string[];
+} {
   const regions = table(
     ['REGION', 'ROLE', 'HEALTH', 'STATE', 'WRITER', 'EPOCH', 'LOG', 'CONFLICTS'],
     answers.map((a) => {
@@ -93,12 +107,40 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text
   );
   const links: string[][] = [];
   const problems: string[] = [];
+  /** What an operator should know that is not a problem in itself (a new log id, a lost tail kept by a peer). */
+  const notes: string[] = [];
   for (const a of answers) {
     if (!a.ok) {
       problems.push(`${a.region.name} is down`);
       continue;
     }
+    const log = a.value!.log;
+    if (log.logStartedBecause && log.logStartedBecause !== 'created') {
+      notes.push(
+        `${a.region.name} started log id ${log.logId?.slice(0, 8)} at ${log.logStartedAt}: ${log.logStartedBecause.replace(/^[a-z-]+: /, '')}`,
+      );
+    }
+    for (const o of a.value!.origins) {
+      // From servers older than issue 12, no state.
+      if (o.state?.kind === 'refused')
+        problems.push(`${a.region.name} refuses batches from ${o.name}: ${o.state.message}`);
+      if (o.state?.kind === 'needs-rebuild') notes.push(`${a.region.name} hears from ${o.name}: ${o.state.message}`);
+    }
     for (const p of a.value!.peers) {
+      if (p.notice) notes.push(p.notice);
+      if (p.state?.kind === 'needs-rebuild') {
+        links.push([
+          `${a.region.name} → ${p.name}`,
+          p.connected ? green('yes') : red('no'),
+          red('rebuild needed'),
+          '-',
+          ago(p.lastAckAt),
+          '',
+        ]);
+        problems.push(p.state.message);
+        continue;
+      }
+      if (p.state?.kind === 'refused') problems.push(`${a.region.name} → ${p.state.message}`);
       const lagging = p.backlog.entries > 0;
       links.push([
         `${a.region.name} → ${p.name}`,
@@ -112,7 +154,9 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text
       else if (lagging) problems.push(`${a.region.name} → ${p.name} has ${p.backlog.entries} entries to ship`);
     }
   }
-  const replication = table(['LINK', 'CONNECTED', 'BACKLOG', 'LAG', 'LAST ACK', 'LAST ERROR'], links);
+  const replication =
+    table(['LINK', 'CONNECTED', 'BACKLOG', 'LAG', 'LAST ACK', 'LAST ERROR'], links) +
+    (notes.length > 0 ? `\n${notes.map((n) => dim(`  ${n}`)).join('\n')}` : '');
   const voters = votersTable(answers, problems);
   const lease = leaseLine(answers);
   const summary =
@@ -122,31 +166,41 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): { text
   return {
     text: `${regions}\n\n${replication}\n\n${voters}\n${lease}\n\n${summary}`,
     healthy: problems.length === 0,
+    problems,
   };
 }
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('regions, health, epoch, replication backlog and lag')
-    .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }, cmd: Command) =>
-      run(cmd, async (g) => {
-        const dep = new Deployment(loadConfig(g.config));
-        const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
-        if (opts.json) {
-          console.log(
-            JSON.stringify(
-              answers.map((a) => ({ region: a.region.name, ok: a.ok, status: a.value, error: a.error })),
-              null,
-              2,
-            ),
-          );
-          return;
-        }
-        const report = statusReport(answers);
-        console.log(report.text);
-        if (!answers.some((a) => a.ok)) process.exitCode = 1;
-      }),
+    .description(
+      'regions, health, epoch, replication backlog and lag (exit 3 on "Attention", 1 when no region answers)',
+    )
+    .action((_opts: unknown, cmd: Command) =>
+      run(
+        cmd,
+        async (g, out): Promise<Outcome> => {
+          const dep = new Deployment(loadConfig(g.config));
+          const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
+          const report = statusReport(answers);
+          out.line(report.text);
+          const doc = {
+            regions: answers.map((a) => ({
+              region: a.region.name,
+              ok: a.ok,
+              status: a.value ?? null,
+              ...(a.error ? { error: a.error } : {}),
+            })),
+            healthy: report.healthy,
+            attention: report.problems,
+          };
+          if (!answers.some((a) => a.ok)) {
+            const message = `No region answered: ${answers.map((a) => `${a.region.name} (${a.error})`).join(', ')}.`;
+            return { exit: EXIT.failed, json: errorDocument('unreachable', message, {}, doc) };
+          }
+          return { exit: report.healthy ? EXIT.done : EXIT.attention, json: doc };
+        },
+        { json: true },
+      ),
     );
 }

@@ -28,10 +28,13 @@ import { choosePorts } from '../local/ports.js';
 import { Supervisor } from '../local/supervisor.js';
 import { Deployment } from './deployment.js';
 import { bold, dim, green, red, table, yellow } from './format.js';
+import { integer } from './options.js';
 import { run } from './run.js';
 import { agreement } from './state-commands.js';
 
 const READY_TIMEOUT_MS = 30_000;
+/** The edge, two regions and the witness take four ports from --base-port on. */
+const MAX_BASE_PORT = 65_535 - 3;
 
 async function waitReady(url: string, alive: () => boolean): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -68,15 +71,16 @@ export function registerUpCommand(program: Command): void {
     .description('run a local deployment: the edge and one process per region, on loopback')
     .option(
       '--base-port <port>',
-      `first port on a new deployment (edge, then regions); taken ports fall back to free ones`,
-      String(DEFAULT_BASE_PORT),
+      `first of 4 ports on a new deployment (edge, regions, witness), 0 to ${MAX_BASE_PORT} (0: any free ports); taken ports fall back to free ones`,
+      integer(0, MAX_BASE_PORT, 'a port number'),
+      DEFAULT_BASE_PORT,
     )
-    .action((opts: { basePort: string }, cmd: Command) =>
+    .action((opts: { basePort: number }, cmd: Command) =>
       run(cmd, async (g) => {
         const file = configPath(g.config);
         let created = false;
         if (!existsSync(file)) {
-          const ports = await choosePorts(4, Number(opts.basePort));
+          const ports = await choosePorts(4, opts.basePort);
           writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! }));
           created = true;
         }

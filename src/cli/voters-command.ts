@@ -10,15 +10,16 @@
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, type LoadedConfig, loadConfig, voterAddresses } from '../config/config.js';
 import type { StateRecord } from '../core/app-state.js';
 import { HttpVoterLink } from '../peers/voter-link.js';
 import { majorityOf } from '../ports/control-plane.js';
 import type { Accepted, VoterReply } from '../ports/voter-protocol.js';
 import { Deployment, OPERATOR } from './deployment.js';
-import { bold, dim, green, red, table, yellow } from './format.js';
-import { run } from './run.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { bold, dim, green, red, stderrColors, table, yellow } from './format.js';
+import { errorDocument, type Outcome, run } from './run.js';
 
 interface VoterView {
   name: string;
@@ -75,9 +76,10 @@ export function replacedVoterSet(
 ): Config['controlPlane'] {
   const cp = config.controlPlane;
   const known = new Set(voterAddresses(config).map((v) => v.name));
-  for (const name of change.remove) if (!known.has(name)) throw new Error(`"${name}" is not a voter`);
+  for (const name of change.remove) if (!known.has(name)) throw new CliError('usage', `"${name}" is not a voter`);
   for (const w of change.addWitnesses) {
-    if (known.has(w.name) && !change.remove.includes(w.name)) throw new Error(`"${w.name}" is a voter already`);
+    if (known.has(w.name) && !change.remove.includes(w.name))
+      throw new CliError('usage', `"${w.name}" is a voter already`);
   }
   const regionNames = new Set(config.regions.map((r) => r.name));
   return {
@@ -89,7 +91,7 @@ export function replacedVoterSet(
 
 function parseWitness(value: string, previous: Array<{ name: string; url: string }> = []) {
   const m = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/.+)$/.exec(value);
-  if (!m) throw new Error(`--add-witness takes NAME=URL (got "${value}")`);
+  if (!m) throw new InvalidArgumentError('Expected NAME=URL (a name of lower-case letters, digits and dashes).');
   return [...previous, { name: m[1]!, url: m[2]! }];
 }
 
@@ -109,14 +111,17 @@ async function replaceVoters(
   opts: { remove: string[]; addWitness: Array<{ name: string; url: string }>; confirm?: string },
 ): Promise<void> {
   if (config.controlPlane.kind !== 'voters') {
-    throw new Error('the control plane is etcd: replace its members with etcd itself (etcdctl member remove/add)');
+    throw new CliError(
+      'usage',
+      'the control plane is etcd: replace its members with etcd itself (etcdctl member remove/add)',
+    );
   }
   const dep = new Deployment(config);
   const before = voterAddresses(config);
   const nextPlane = replacedVoterSet(config, { remove: opts.remove, addWitnesses: opts.addWitness });
   const nextConfig: Config = { ...config, controlPlane: nextPlane };
   const after = voterAddresses(nextConfig);
-  if (after.length < 1) throw new Error('the new voter set would be empty');
+  if (after.length < 1) throw new CliError('usage', 'the new voter set would be empty');
 
   const everyone = [...new Map([...before, ...after].map((v) => [v.name, v])).values()];
   const views = await lookAtVoters(dep, everyone);
@@ -139,7 +144,9 @@ async function replaceVoters(
     ...states.flatMap((s) => (s.value ? [s.value] : [])),
   ];
   const newest = records.reduce<StateRecord | undefined>((a, b) => (!a || b.epoch > a.epoch ? b : a), undefined);
-  if (!newest) throw new Error('no voter and no region knows a state record: nothing to carry over');
+  if (!newest) {
+    throw new CliError('no_record', 'no voter and no region knows a state record: nothing to carry over', EXIT.failed);
+  }
   const seeded: StateRecord = {
     appId: config.appId,
     state: 'fenced',
@@ -162,7 +169,7 @@ async function replaceVoters(
     ),
   );
   if (!(await confirm(config.appId, opts.confirm))) {
-    console.error(red('Not confirmed: nothing was changed.'));
+    console.error(stderrColors.red('Not confirmed: nothing was changed.'));
     process.exitCode = 1;
     return;
   }
@@ -191,7 +198,7 @@ async function replaceVoters(
     console.log(`  ${r.name}: ${r.ok ? green('record written') : red(`failed ${r.error ?? ''}`)}`);
   if (seededCount < majorityOf(after.length)) {
     console.error(
-      red(
+      stderrColors.red(
         `\nOnly ${seededCount} of ${after.length} new voters took the record (${majorityOf(after.length)} needed): ` +
           'the configuration was not changed. Bring the new voters up (mraa witness --name NAME on its host) and run this again.',
       ),
@@ -221,23 +228,32 @@ export function registerVotersCommand(program: Command): void {
     .command('list')
     .description('every voter: reachable or not, the record it accepted, the lease it granted')
     .action((_opts: unknown, cmd: Command) =>
-      run(cmd, async (g) => {
-        const config = loadConfig(g.config);
-        if (config.controlPlane.kind !== 'voters') {
-          console.log(`The control plane is etcd: ${config.controlPlane.etcd?.endpoints.join(', ')}`);
-          return;
-        }
-        const views = await lookAtVoters(new Deployment(config), voterAddresses(config));
-        console.log(votersTable(views));
-        const up = views.filter((v) => v.reachable).length;
-        const needed = majorityOf(views.length);
-        console.log(
-          up >= needed
-            ? green(`\n${up} of ${views.length} voters answer; ${needed} make a majority.`)
-            : red(`\nOnly ${up} of ${views.length} voters answer; ${needed} are needed: writes are paused.`),
-        );
-        if (up < needed) process.exitCode = 1;
-      }),
+      run(
+        cmd,
+        async (g, out): Promise<Outcome> => {
+          const config = loadConfig(g.config);
+          if (config.controlPlane.kind !== 'voters') {
+            const endpoints = config.controlPlane.etcd?.endpoints ?? [];
+            out.line(`The control plane is etcd: ${endpoints.join(', ')}`);
+            return { exit: EXIT.done, json: { kind: 'etcd', endpoints } };
+          }
+          const views = await lookAtVoters(new Deployment(config), voterAddresses(config));
+          out.line(votersTable(views));
+          const up = views.filter((v) => v.reachable).length;
+          const needed = majorityOf(views.length);
+          const doc = { kind: 'voters', voters: views, reachable: up, needed };
+          if (up < needed) {
+            const message = `Only ${up} of ${views.length} voters answer; ${needed} are needed: writes are paused.`;
+            out.line(red(`\n${message}`));
+            return { exit: EXIT.failed, json: errorDocument('no_quorum', message, {}, doc) };
+          }
+          out.line(green(`\n${up} of ${views.length} voters answer; ${needed} make a majority.`));
+          const attention = views.filter((v) => !v.reachable).map((v) => `voter ${v.name} is unreachable`);
+          if (attention.length) out.line(yellow(`Attention: ${attention.join('; ')}.`));
+          return { exit: attention.length ? EXIT.attention : EXIT.done, json: { ...doc, attention } };
+        },
+        { json: true },
+      ),
     );
   voters
     .command('replace')

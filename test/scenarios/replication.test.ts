@@ -241,11 +241,11 @@ describe('replication scenarios', { timeout: 240_000 }, () => {
     });
     expect(refused.status).toBe(421);
     const conflicts = await dep.cli(['conflicts', '--json']);
-    const list = JSON.parse(conflicts.stdout) as Array<{
-      name: string;
-      key: string;
-      loser: { version: { epoch: number; region: string } };
-    }>;
+    const list = (
+      JSON.parse(conflicts.stdout) as {
+        conflicts: Array<{ name: string; key: string; loser: { version: { epoch: number; region: string } } }>;
+      }
+    ).conflicts;
     const zoe = list.filter((c) => c.name === 'users' && c.key === 'zoe');
     expect(zoe.length).toBeGreaterThan(0);
     expect(zoe[0]!.loser.version).toMatchObject({ epoch: 1, region: P });
