@@ -132,9 +132,14 @@ export class Replicator {
     this.maintenance.maybeCompact(true);
   }
 
-  /** Hold each peer's retained log against the cap; mark and compact past those over it. */
+  /**
+   * Hold each peer's retained log against the cap; mark those over it. Then compact: a
+   * peer marked for a rebuild sends no acknowledgement that would, and the log is no
+   * longer kept for it.
+   */
   checkRetention(): void {
     for (const s of this.shippers) s.checkRetention(this.deps.maxPeerBacklogBytes);
+    if (this.shippers.some((s) => s.needsRebuild)) this.maintenance.maybeCompact();
   }
 
   peerFigures(): PeerFigures[] {
