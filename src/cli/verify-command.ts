@@ -24,7 +24,12 @@ async function waitSettled(dep: Deployment, timeoutMs: number, quiet: boolean): 
     const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
     const pending = answers
       .filter((a) => a.ok)
-      .reduce((n, a) => n + a.value!.peers.reduce((m, p) => m + p.backlog.entries, 0), 0);
+      // A link that needs a rebuild ships nothing until then: waiting would not settle it.
+      .reduce(
+        (n, a) =>
+          n + a.value!.peers.reduce((m, p) => m + (p.state?.kind === 'needs-rebuild' ? 0 : p.backlog.entries), 0),
+        0,
+      );
     if (answers.every((a) => a.ok) && pending === 0) {
       if (lastLine) process.stderr.write('\n');
       return true;
