@@ -65,6 +65,7 @@ describe('mraa with regions that do not answer', () => {
     [['region', '--region', '../x'], /option '--region <name>' argument '..\/x' is invalid/],
     [['failover', '--no-such-option'], /unknown option '--no-such-option'/],
     [['no-such-command'], /unknown command 'no-such-command'/],
+    [['users', 'role', 'bob', 'superuser'], /value 'superuser' is invalid for argument 'role'/],
     [['completion', 'fish'], /value 'fish' is invalid for argument 'shell'\. Allowed choices are bash, zsh/],
   ])('mraa %j: exit 2 with a clear message, before anything runs', async (args, message) => {
     const started = Date.now();
@@ -290,6 +291,13 @@ describe('mraa against a local deployment', { timeout: 240_000 }, () => {
     expect(overAgain.stdout).toMatch(/failover: nothing to do: ap-northeast-1 already takes writes/);
     const back = await dep.cli(['failback']);
     expect(back.code, back.stdout + back.stderr).toBe(0);
+
+    const added = await dep.cli(['users', 'add', 'bob', '--json']);
+    expect(added.code, added.stdout + added.stderr).toBe(0);
+    expect(json(added)).toMatchObject({ user: { username: 'bob', role: 'user', password: expect.any(String) } });
+    const listed = await dep.cli(['users', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    expect(json(listed).users.map((u: { username: string }) => u.username)).toContain('bob');
 
     // The target goes down: the failover does not start, the writer is not fenced.
     const before = await stateOf(P);
