@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { describeLoss } from '../orchestration/loss-words.js';
 import {
   activate,
   failback,
@@ -59,23 +60,10 @@ async function runPlan(
         `voters: until then ${w.holder} may still have been admitting writes, so no other region could.`,
     );
   }
-  const loss = r.possibleLoss;
-  if (loss) {
-    const known = loss.entries === null ? 'an unknown number of' : `at least ${loss.entries}`;
-    const tail = loss.unreportedMs
-      ? `, and any it acknowledged in the ${formatMs(loss.unreportedMs)} after its last report while its lease ran`
-      : '';
-    out.line(
-      yellow(
-        `Possible loss: ${loss.region} had ${known} logged write(s) not yet applied by ${r.activeRegion}${tail}` +
-          `${loss.basis ? ` (${loss.basis})` : ''}.`,
-      ),
-    );
-    out.line(
-      yellow(
-        `They are not lost if ${loss.region} comes back with its data: its stranded writes are shipped and merged (see mraa conflicts).`,
-      ),
-    );
+  const words = describeLoss(r, formatMs);
+  if (words) {
+    out.line(yellow(words.loss));
+    out.line(yellow(words.recovery));
   }
   if (result.timeline.length > 1) out.line(`\n${timelineTable(result.timeline)}`);
   await waitUntilSeen(dep, r.epoch);

@@ -28,7 +28,7 @@ describe('plan notes', () => {
     const basis =
       "at least: us-east-1's log head 57 (reported 300 ms ago with its lease) less 45 applied by ap-northeast-1";
     expect(lossLines({ ...record, possibleLoss: { region: 'us-east-1', entries: 12, bytes: null, basis } })?.loss).toBe(
-      `Possible loss: us-east-1 had at least 12 logged writes not yet applied by ap-northeast-1 (${basis}).`,
+      `Possible loss: us-east-1 had at least 12 logged writes not applied by ap-northeast-1 (${basis}).`,
     );
     expect(
       lossLines({
@@ -41,7 +41,7 @@ describe('plan notes', () => {
         },
       })?.loss,
     ).toBe(
-      'Possible loss: us-east-1 had an unknown number of logged writes not yet applied by ap-northeast-1 (us-east-1 reported no log position to the voters).',
+      'Possible loss: us-east-1 had an unknown number of logged writes not applied by ap-northeast-1 (us-east-1 reported no log position to the voters).',
     );
   });
 

@@ -4,6 +4,8 @@
  * and what the old writer may have had that the new one had not applied, with the
  * basis of that figure.
  */
+
+import { describeLoss } from '../../../src/orchestration/loss-words.js';
 import type { RegionRecord } from '../../../src/orchestration/plan.js';
 import { formatMs } from '../ui/format';
 
@@ -16,18 +18,9 @@ export function waitedLine(record: RegionRecord): string | undefined {
   );
 }
 
-/** `loss` starts with "Possible loss:" (the label the console sets in bold). */
+/** `loss` starts with "Possible loss:" (the label the console sets in bold); the CLI's words. */
 export function lossLines(record: RegionRecord): { loss: string; recovery: string } | undefined {
-  const loss = record.possibleLoss;
-  if (!loss) return undefined;
-  const n = loss.entries;
-  const what = n === null ? 'an unknown number of logged writes' : `at least ${n} logged write${n === 1 ? '' : 's'}`;
-  return {
-    loss:
-      `Possible loss: ${loss.region} had ${what} not yet applied by ${record.activeRegion}` +
-      `${loss.basis ? ` (${loss.basis})` : ''}.`,
-    recovery: `They are not lost if ${loss.region} comes back with its data: its stranded writes are shipped and merged (see the conflicts).`,
-  };
+  return describeLoss(record, formatMs);
 }
 
 /** While a forced switch runs: what it is waiting for. */
