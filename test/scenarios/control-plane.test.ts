@@ -287,7 +287,7 @@ describe('control plane scenarios', { timeout: 240_000 }, () => {
       ]);
       expect(unconfirmed.code).toBe(1);
       expect(unconfirmed.stderr).toMatch(/Not confirmed: nothing was changed/);
-      expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(current, null, 2) + '\n');
+      expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(current, null, 2)}\n`);
 
       const replaced = await dep.cli([
         'voters',
