@@ -58,7 +58,18 @@ export interface PeerStatus {
   lagMs: number | null;
   lastAckAt: string | null;
   lastError: string | null;
+  /** The link's state and the sentence to show (absent from servers older than issue 12). */
+  state?: LinkState;
+  /** Entries the peer holds of a log id this region lost (a restore, a lost tail). */
+  notice?: string | null;
 }
+
+/** How a replication link stands (src/replication/link-state.ts). */
+export type LinkState =
+  | { kind: 'shipping' }
+  | { kind: 'following' }
+  | { kind: 'refused'; reason: string; message: string; since: string }
+  | { kind: 'needs-rebuild'; reason: string; message: string; since: string };
 
 export interface OriginStatus {
   name: string;
@@ -67,6 +78,7 @@ export interface OriginStatus {
   barrierEpoch: number;
   lagMs: number | null;
   lastContactAt: string | null;
+  state?: LinkState;
 }
 
 /** A writer lease: `remainingMs` on the clock of whoever reports it. */

@@ -5,7 +5,7 @@
  */
 
 import type { RegionView } from '../../../src/routing/client/index.js';
-import type { LocalRegion, RegionStatus } from '../api';
+import type { LinkState, LocalRegion, RegionStatus } from '../api';
 import { formatBytes, formatCount, formatMs, formatTime } from '../ui/format';
 import { StateBadge } from '../ui/StateBadge';
 import type { RegionPoll } from './useRegionPolling';
@@ -89,16 +89,25 @@ function Replication({ status }: { status: RegionStatus }) {
           {'; '}
           backlog {formatCount(p.backlog.entries)} entries ({formatBytes(p.backlog.bytes)}); lag {formatMs(p.lagMs)}
           {p.lastError && <span className="error-text"> (last error: {p.lastError})</span>}
+          <LinkNote state={p.state} />
+          {p.notice && <span> ({p.notice})</span>}
         </p>
       ))}
       {status.origins.map((o) => (
         <p key={`origin-${o.name}`} className="small">
           <strong>← {o.name}</strong> applied {formatCount(o.appliedSeq)} of {formatCount(o.originHead)}; lag{' '}
           {formatMs(o.lagMs)}
+          <LinkNote state={o.state} />
         </p>
       ))}
     </div>
   );
+}
+
+/** A link that needs a rebuild or refuses batches, in the words the server chose. */
+function LinkNote({ state }: { state: LinkState | undefined }) {
+  if (!state || (state.kind !== 'needs-rebuild' && state.kind !== 'refused')) return null;
+  return <strong className="error-text"> {state.message}</strong>;
 }
 
 /** A process of a local deployment (a region or the witness), with Stop or Start. */
