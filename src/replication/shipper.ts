@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { ObjectChange } from '../core/change.js';
-import type { ChangeLog, EntryAfter, LogSegment, RawLogEntry } from '../ports/change-log.js';
+import type { ChangeLog, LogSegment, RawLogEntry } from '../ports/change-log.js';
 import type { ObjectBodies } from '../ports/object-bodies.js';
 import {
   type BatchHead,
@@ -34,6 +34,15 @@ import {
   retentionMessage,
   shortId,
 } from './link-state.js';
+import {
+  type BatchPlan,
+  EntryAfterMemo,
+  isAheadOfLog,
+  lostEntries,
+  planBatch,
+  segmentIndex,
+  sequenceOf,
+} from './log-position.js';
 
 export const BATCH_MAX_ENTRIES = 1000;
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
@@ -87,14 +96,6 @@ export interface ShipperDeps {
   now?: () => number;
 }
 
-/** What the next batch is: which log, from where, up to where, and whether it moves the peer first. */
-interface Plan {
-  logId: string;
-  move?: { from: LogPosition; at: number };
-  after: number;
-  upTo: number;
-}
-
 /** The peer refused a whole batch: nothing of it was applied. */
 class BatchRefusedError extends Error {
   constructor(readonly refusal: BatchRefusal) {
@@ -129,7 +130,7 @@ export class Shipper {
   constructor(private readonly deps: ShipperDeps) {
     this.position = deps.initial ?? { logId: null, seq: 0 };
     this.durablePos = this.position;
-    this.acked = this.globalOf(this.position) ?? 0;
+    this.acked = this.sequenceOf(this.position);
     this.durableAcked = this.acked;
     if (deps.mark) this.state = stateOf(deps.mark);
     this.unsubscribe = deps.log.onDurable(() => this.wake.notify());
@@ -272,34 +273,7 @@ export class Shipper {
     await this.send(plan, entries);
   }
 
-  /**
-   * The next batch: in the log id the peer follows, after its position; or, once it
-   * has every entry of that log id this region has, the next log id, moving it there.
-   */
-  private plan(): Plan {
-    const log = this.deps.log;
-    const segs = log.segments();
-    const pos = this.position;
-    const durableHead = log.durableHead();
-    const endOf = (i: number) => (i + 1 < segs.length ? segs[i + 1]!.base : null);
-    const upToOf = (i: number) => Math.min(endOf(i) ?? durableHead, durableHead);
-    const i = segs.findIndex((s) => s.logId === (pos.logId ?? segs[0]!.logId));
-    if (i < 0) {
-      // A log id this region never had (its data directory was replaced): start from our first.
-      return { logId: segs[0]!.logId, move: { from: pos, at: segs[0]!.base }, after: segs[0]!.base, upTo: upToOf(0) };
-    }
-    const end = endOf(i);
-    if (end !== null && pos.seq >= end) {
-      let j = i + 1;
-      while (j + 1 < segs.length && segs[j + 1]!.base === segs[j]!.base) j++; // skip empty segments
-      return { logId: segs[j]!.logId, move: { from: pos, at: segs[j]!.base }, after: segs[j]!.base, upTo: upToOf(j) };
-    }
-    // A peer that knows no log id yet (our first log, or progress kept before log ids) adopts it.
-    const move = pos.logId === null ? { from: pos, at: pos.seq } : undefined;
-    return { logId: segs[i]!.logId, ...(move ? { move } : {}), after: pos.seq, upTo: upToOf(i) };
-  }
-
-  private async send(plan: Plan, entries: RawLogEntry[]): Promise<void> {
+  private async send(plan: BatchPlan, entries: RawLogEntry[]): Promise<void> {
     const { log, peer, self } = this.deps;
     const last = entries[entries.length - 1];
     const durableHead = log.durableHead();
@@ -340,12 +314,11 @@ export class Shipper {
   private accept(res: BatchResponse): void {
     const log = this.deps.log;
     const segs = log.segments();
-    const current = segs[segs.length - 1]!;
-    const logId = res.logId ?? segs[0]!.logId;
-    const head = log.head();
-    if (logId === current.logId && res.applied > head) {
-      // The detection signal of a lost tail: never accepted as an acknowledgement.
-      this.markRebuild('diverged', divergedMessage(this.peer, res.applied, current.logId, head));
+    // Nothing above the durable head was ever shipped: a peer beyond it in the current
+    // log id holds entries this log lost. Never accepted as an acknowledgement.
+    const head = log.durableHead();
+    if (isAheadOfLog(segs, { logId: res.logId, seq: res.applied }, head)) {
+      this.markRebuild('diverged', divergedMessage(this.peer, res.applied, segs[segs.length - 1]!.logId, head));
       return;
     }
     if (this.state.kind === 'refused') {
@@ -354,7 +327,7 @@ export class Shipper {
     }
     this.position = { logId: res.logId, seq: res.applied };
     this.noteLostEntries(segs);
-    const applied = this.globalOf(this.position) ?? 0;
+    const applied = this.sequenceOf(this.position);
     if (applied < this.acked) {
       this.deps.logger.warn(
         { peer: this.peer, acked: this.acked, peerApplied: applied, peerLogId: res.logId },
@@ -363,7 +336,7 @@ export class Shipper {
     }
     this.acked = applied;
     const durablePos = { logId: res.logId, seq: Math.min(res.durable, res.applied) };
-    const durable = this.globalOf(durablePos) ?? 0;
+    const durable = this.sequenceOf(durablePos);
     if (durable > this.durableAcked || applied < this.durableAcked) {
       this.durableAcked = durable;
       this.durablePos = durablePos;
@@ -403,7 +376,7 @@ export class Shipper {
     this.deps.logger.info({ peer: this.peer, position: this.position }, `replication: ${why}; shipping resumes`);
     this.deps.marks.clearRebuild(this.peer);
     this.state = { kind: 'shipping' };
-    this.acked = this.globalOf(this.position) ?? 0;
+    this.acked = this.sequenceOf(this.position);
     this.durableAcked = this.acked;
     this.durablePos = this.position;
     this.wake.notify();
@@ -412,10 +385,8 @@ export class Shipper {
   /** Whether the log holds everything the peer needs from its position on. */
   private servable(): boolean {
     const segs = this.deps.log.segments();
-    const current = segs[segs.length - 1]!;
-    const logId = this.position.logId ?? segs[0]!.logId;
-    if (!segs.some((s) => s.logId === logId)) return false;
-    if (logId === current.logId && this.position.seq > this.deps.log.head()) return false;
+    if (segmentIndex(segs, this.position.logId) < 0) return false;
+    if (isAheadOfLog(segs, this.position, this.deps.log.durableHead())) return false;
     const plan = this.plan();
     if (plan.after >= plan.upTo) return true;
     return this.deps.log.entryAfter(plan.after)?.seq === plan.after + 1;
@@ -448,22 +419,22 @@ export class Shipper {
 
   /** A peer that holds more of a past log id than this region has: say so once, keep going. */
   private noteLostEntries(segs: readonly LogSegment[]): void {
-    const i = segs.findIndex((s) => s.logId === (this.position.logId ?? segs[0]!.logId));
-    const end = i >= 0 && i + 1 < segs.length ? segs[i + 1]!.base : null;
-    if (end === null || this.position.seq <= end) return;
+    const lost = lostEntries(segs, this.position);
+    if (!lost) return;
     const notice =
-      `${this.peer} holds entries ${end + 1}..${this.position.seq} of log ${shortId(segs[i]!.logId)} that this region ` +
-      `no longer has (restored from a backup, or an unsynced tail lost): they stay there; it continues with log ${shortId(segs[i + 1]!.logId)}`;
+      `${this.peer} holds entries ${lost.from}..${lost.to} of log ${shortId(lost.logId)} that this region ` +
+      `no longer has (restored from a backup, or an unsynced tail lost): they stay there; it continues with log ${shortId(lost.next)}`;
     if (notice !== this.notice) this.deps.logger.warn({ peer: this.peer }, `replication: ${notice}`);
     this.notice = notice;
   }
 
-  /** A position as a sequence of this region's log: capped at the end of its log id (null: not ours). */
-  private globalOf(pos: LogPosition): number | null {
-    const segs = this.deps.log.segments();
-    const i = segs.findIndex((s) => s.logId === (pos.logId ?? segs[0]!.logId));
-    if (i < 0) return null;
-    return i + 1 < segs.length ? Math.min(pos.seq, segs[i + 1]!.base) : pos.seq;
+  /** A position as a sequence of this region's log (0 for a log id not ours). */
+  private sequenceOf(pos: LogPosition): number {
+    return sequenceOf(this.deps.log.segments(), pos) ?? 0;
+  }
+
+  private plan(): BatchPlan {
+    return planBatch(this.deps.log.segments(), this.position, this.deps.log.durableHead());
   }
 
   /** Posts a batch; the transport splices the entries' stored JSON in (no parse and re-serialise). */
@@ -495,23 +466,6 @@ function stateOf(mark: RebuildMark): PeerLinkState {
     message: mark.message,
     since: new Date(mark.markedAt).toISOString(),
   };
-}
-
-/** `log.entryAfter(seq)`, remembered for the last `seq` asked (and, when none, the durable head then). */
-class EntryAfterMemo {
-  private seq = -1;
-  private head = -1;
-  private value: EntryAfter | undefined;
-
-  get(log: ChangeLog, seq: number): EntryAfter | undefined {
-    const head = log.durableHead();
-    if (seq !== this.seq || (this.value === undefined && head !== this.head)) {
-      this.seq = seq;
-      this.head = head;
-      this.value = log.entryAfter(seq);
-    }
-    return this.value;
-  }
 }
 
 async function eachConcurrently<T>(
