@@ -73,7 +73,7 @@ export function lostEntries(
   const i = segmentIndex(segs, pos.logId);
   const end = i >= 0 ? endOf(segs, i) : null;
   if (end === null || pos.seq <= end) return null;
-  return { logId: segs[i]!.logId, from: end + 1, to: pos.seq, next: segs[i + 1]!.logId };
+  return { logId: segs[i]!.logId, from: end + 1, to: pos.seq, next: planBatch(segs, pos, end).logId };
 }
 
 /** `log.entryAfter(seq)`, remembered for the last `seq` asked (and, when none, for the durable head then). */
