@@ -9,8 +9,16 @@ import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from './error-handler.js';
-import { installJsonBodies, JSON_BODY_LIMIT } from './json-body.js';
-import { type AddressSlots, capConnections, DEFAULT_LIMITS, isRefused, type Limits, serverTimeouts } from './limits.js';
+import { installJsonBodies, JSON_BODY_LIMIT, tooSlow } from './json-body.js';
+import {
+  type AddressSlots,
+  capConnections,
+  DEFAULT_LIMITS,
+  isRefused,
+  type Limits,
+  lingerBeforeClose,
+  serverTimeouts,
+} from './limits.js';
 import type { Metrics } from './metrics.js';
 
 declare module 'fastify' {
@@ -42,10 +50,13 @@ export async function buildHttpApp(opts: {
     reply.hijack();
     request.raw.socket.destroy();
   });
-  // Answered before its body was read whole (refused, timed out, too large): close the
-  // connection rather than read the rest of a body nobody wants.
+  // Answered before its body was read whole (refused, too large, timed out): the rest is
+  // read and dropped for a moment, so the client sees the answer rather than a reset, then
+  // the connection is closed. A body too slow to arrive is not waited for at all.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
+    if (request.raw.complete) return payload;
+    reply.header('connection', 'close');
+    if (!tooSlow(request.raw)) lingerBeforeClose(request.raw);
     return payload;
   });
   installErrorHandling(app);

@@ -26,6 +26,13 @@ export const JSON_MAX_DEPTH = 32;
 
 const MIB = 1024 * 1024;
 
+const SLOW = Symbol('mraa.slowBody');
+
+/** Whether a request's body missed its deadline (its connection is closed, not drained). */
+export function tooSlow(request: IncomingMessage): boolean {
+  return (request as IncomingMessage & { [SLOW]?: true })[SLOW] === true;
+}
+
 /**
  * Whether a JSON text nests arrays and objects deeper than `max`. One pass, strings
  * skipped with indexOf; malformed text answers false (the parser refuses it next).
@@ -109,15 +116,14 @@ function readBody(request: FastifyRequest, payload: IncomingMessage, bodyTimeout
     };
     const onError = (err: Error) =>
       finish(new DomainError('invalid_request', `the body could not be read: ${err.message}`));
-    const timer = setTimeout(
-      () =>
-        finish(
-          new DomainError('request_timeout', `the body did not arrive within ${Math.round(deadlineMs / 1000)} s`, {
-            timeoutMs: deadlineMs,
-          }),
-        ),
-      deadlineMs,
-    );
+    const timer = setTimeout(() => {
+      (payload as IncomingMessage & { [SLOW]?: true })[SLOW] = true;
+      finish(
+        new DomainError('request_timeout', `the body did not arrive within ${Math.round(deadlineMs / 1000)} s`, {
+          timeoutMs: deadlineMs,
+        }),
+      );
+    }, deadlineMs);
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);

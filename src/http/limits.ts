@@ -4,7 +4,7 @@
  * per address and in all, and the shared counting of both (`AddressSlots`, also used
  * for live-event streams). The settings live in `settings.limits` of the configuration.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { isLoopback } from './auth-guards.js';
 
@@ -52,11 +52,74 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 /** A JSON body's deadline grows by this much per MiB declared (a slow link, not a slow client). */
 export const BODY_TIMEOUT_PER_MIB_MS = 1000;
 
+/** How long the unread rest of a request answered early is read and dropped before the connection closes. */
+export const LINGER_MS = 2000;
+
+/**
+ * A request answered (with `connection: close`) before its body arrived whole: when
+ * Node closes the connection after the answer, it only ends its own side and reads and
+ * drops the rest of the body for at most LINGER_MS (a lingering close, as web servers
+ * do), so the client reads the answer instead of a reset.
+ */
+export function lingerBeforeClose(request: IncomingMessage): void {
+  const socket = request.socket as Socket | null;
+  if (!socket || socket.destroyed) return;
+  request.resume();
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
+}
+
+const ANSWERED = Symbol('mraa.clientErrorAnswered');
+
+/**
+ * Fastify's clientErrorHandler: malformed HTTP (a bad method, a broken header, headers
+ * too large), or headers that did not arrive in time, answered in the shape of DESIGN §6
+ * with `connection: close`. A malformed request's connection is closed as a web server
+ * does it (a lingering close, so the client reads the answer rather than a reset); a
+ * timed-out one at once.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const marked = socket as Socket & { [ANSWERED]?: true };
+  if (marked[ANSWERED]) return;
+  marked[ANSWERED] = true;
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const [status, code, message] = timedOut
+    ? ['408 Request Timeout', 'request_timeout', 'the request did not arrive in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', 'too_large', 'the request line and headers are too large']
+      : ['400 Bad Request', 'invalid_request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  // Not in the middle of another answer on this connection (a request served before the bad one).
+  const busy = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+  if (socket.writable && !busy) {
+    socket.write(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  if (timedOut) {
+    socket.destroySoon();
+    return;
+  }
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** The Fastify server options that carry the timeouts. */
 export function serverTimeouts(limits: Limits) {
   const headersTimeout =
     limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs;
   return {
+    clientErrorHandler: answerClientError,
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,

@@ -105,6 +105,20 @@ describe('limits', { timeout: 120_000 }, () => {
     expect(s.received()).toContain('"code":"request_timeout"');
   });
 
+  it('answers malformed HTTP in the shape of DESIGN §6 and closes the connection', async () => {
+    const s = rawSocket(port, '127.0.0.14');
+    await s.connected;
+    s.socket.write(`FOO /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n${'x'.repeat(50_000)}`);
+    await s.closed;
+    expect(s.received()).toMatch(/^HTTP\/1\.1 400/);
+    expect(s.received()).toContain('"code":"invalid_request"');
+    const big = rawSocket(port, '127.0.0.14');
+    await big.connected;
+    big.socket.write(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'v'.repeat(20_000)}\r\n\r\n`);
+    await big.closed;
+    expect(big.received()).toMatch(/^HTTP\/1\.1 431/);
+  });
+
   it('cuts a request whose headers never end (headers timeout)', async () => {
     const s = rawSocket(port, '127.0.0.12');
     await s.connected;
@@ -112,6 +126,7 @@ describe('limits', { timeout: 120_000 }, () => {
     const closedAt = await trickle(s, `GET /healthz HTTP/1.1\r\n${'x-slow: y\r\n'.repeat(200)}`, 50);
     expect(closedAt - start).toBeLessThan(LIMITS.headersTimeoutMs + 1500);
     expect(s.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(s.received()).toContain('"code":"request_timeout"');
   });
 
   it('cuts an upload that never finishes at the request timeout', async () => {
@@ -240,6 +255,16 @@ describe('limits', { timeout: 120_000 }, () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(proto.status).toBe(400);
+    // Answered before its body is read, the client still reads the answer; the connection is not kept.
+    for (let i = 0; i < 5; i++) {
+      const early = await fetch(`${url}/auth/signin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"username":"${pad(2 * 1024 * 1024)}"}`,
+      });
+      expect(early.status).toBe(413);
+      expect(early.headers.get('connection')).toBe('close');
+    }
     // Text bodies are not read at all.
     const text = await call(url, 'POST', '/auth/signin', { body: 'hello', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
