@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { startRegion } from '../region/region.js';
+import { runRegion } from '../region/run.js';
 import { stderrColors } from './format.js';
 import { name as validName } from './options.js';
 import { run } from './run.js';
@@ -15,12 +15,19 @@ export function registerRegionCommand(program: Command): void {
     .command('region')
     .description('run one region server in the foreground')
     .requiredOption('--region <name>', 'the region to run, as named in the configuration', validName)
-    .action((opts: { region: string }, cmd: Command) =>
+    .option(
+      '--rebuild',
+      "rebuild the region from a peer's snapshot before serving (the old data directory is moved aside, never deleted; the voter's state is kept)",
+    )
+    .option('--rebuild-from <name>', 'take the snapshot from this region (default: the writer)', validName)
+    .action((opts: { region: string; rebuild?: boolean; rebuildFrom?: string }, cmd: Command) =>
       run(cmd, async (g) => {
         const config = loadConfig(g.config);
-        const running = await startRegion({
+        const running = await runRegion({
           config,
           region: opts.region,
+          ...(opts.rebuild ? { rebuild: true } : {}),
+          ...(opts.rebuildFrom ? { rebuildFrom: opts.rebuildFrom } : {}),
           ...(process.env.MRAA_ADMIN_PASSWORD ? { adminPassword: process.env.MRAA_ADMIN_PASSWORD } : {}),
           // For benchmarks only: MRAA_REPLICATION=off runs the region without shipping its log.
           replication: process.env.MRAA_REPLICATION !== 'off',

@@ -127,6 +127,13 @@ export const configSchema = z
          * the free space of the data directory's filesystem at start (src/config/retention.ts).
          */
         maxPeerBacklogBytes: z.number().int().positive().optional(),
+        /**
+         * DESIGN §5, rebuild: true makes a region that a peer says must be rebuilt (its log
+         * can no longer bring it up to date) close, rebuild itself from a snapshot and start
+         * again (never the writer). Unset or false: it says so and waits for the operator to
+         * run `mraa region --region NAME --rebuild` (src/region/run.ts).
+         */
+        autoRebuild: z.boolean().optional(),
         /** Request timeouts, connection and event-stream caps, worker pools (src/http/limits.ts). */
         limits: limitsSchema,
       })

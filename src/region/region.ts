@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type EmbeddedStorage, openEmbeddedStorage } from '../adapters/embedded.js';
 import { SqliteReplicaStore } from '../adapters/sqlite/replica-store.js';
+import { SqliteSnapshots } from '../adapters/sqlite/snapshot.js';
 import { Voter } from '../adapters/voters/voter.js';
 import { VoterFiles } from '../adapters/voters/voter-files.js';
 import { authRoutes } from '../auth/auth.routes.js';
@@ -46,6 +47,7 @@ import { settleLogIdentity } from '../replication/log-identity.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
 import { Replicator } from '../replication/replicator.js';
+import { snapshotRoutes } from '../replication/snapshot.routes.js';
 import { stateRoutes } from '../routing/state.routes.js';
 import { StateService } from '../routing/state.service.js';
 import { StateEvents } from '../routing/state-events.js';
@@ -111,8 +113,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   // Nothing is logged before the log's identity is settled with the peers (below, once listening).
   storage.log.holdAppends(`${self.name} is starting: its change log is being checked against its peers`);
   const cp = config.controlPlane;
+  const voterFiles = new VoterFiles(join(storage.dataDir, 'voter'));
   const voter = new Voter({
-    storage: new VoterFiles(join(storage.dataDir, 'voter')),
+    storage: voterFiles,
     now: monotonicNow,
     leaseMs: cp.leaseMs,
   });
@@ -367,6 +370,25 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     controlPlane: () =>
       controlPlaneStatus({ appId: config.appId, kind: cp.kind, leaseMs: cp.leaseMs, plane, lease, follower }),
   });
+  // The source side of a rebuild: a consistent snapshot and the bodies it names (DESIGN §5).
+  snapshotRoutes(app, {
+    region: self.name,
+    peers: peers.map((p) => p.name),
+    peerGuard: { options: peerRouteOptions(verifier), caller: (request) => request.peer! },
+    snapshots: new SqliteSnapshots({
+      db: storage.db,
+      file: join(storage.dataDir, 'region.db'),
+      dataDir: storage.dataDir,
+      region: self.name,
+      localTables: TABLES.filter((t) => t.local).map((t) => t.name),
+    }),
+    log: storage.log,
+    bodies: storage.blobs,
+    durable: () => replicaStore.durable({ force: true }),
+    isWriter: () => isWriter(state.get(config.appId), self.name),
+    onSnapshot: (peer, position) => replicator.peerRebuilding(peer, position),
+    logger,
+  });
   controlPlaneMetrics(metrics, { appId: config.appId, plane, lease, follower });
   app.addHook('onSend', async (request, reply) => {
     // A passive region's reads say how far behind the writer they may be.
@@ -429,6 +451,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       await app.close();
       await passwords.close();
       await storage.close();
+      await voterFiles.close();
     },
   };
 }

@@ -183,6 +183,17 @@ export class Replicator {
     this.shippers.find((s) => s.peer === peer)?.resume('its rebuild mark was cleared');
   }
 
+  /**
+   * A snapshot of this region was made for `peer` (it is being rebuilt from it): ship to
+   * it from the snapshot's position, and keep the log for it from there (persisted now).
+   */
+  peerRebuilding(peer: string, position: LogPosition): void {
+    const shipper = this.shippers.find((s) => s.peer === peer);
+    if (!shipper) return;
+    shipper.rebuildingFrom(position);
+    this.maintenance.maybeCompact(true);
+  }
+
   /** Wait until `from`'s log is applied here up to its barrier for `epoch`, or `waitMs` passes. */
   async waitDrained(from: string, epoch: number, waitMs: number): Promise<DrainStatus> {
     const check = () => localDrainStatus(this.deps.store, from, epoch);

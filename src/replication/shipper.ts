@@ -382,6 +382,26 @@ export class Shipper {
     this.wake.notify();
   }
 
+  /**
+   * The peer is being rebuilt from a snapshot of this region holding this log up to
+   * `position` (src/region/rebuild.ts): its mark is cleared, the log is kept for it from
+   * there, and it is shipped to from there once it is back.
+   */
+  rebuildingFrom(position: LogPosition): void {
+    if (this.state.kind === 'needs-rebuild') this.deps.marks.clearRebuild(this.peer);
+    this.deps.logger.info(
+      { peer: this.peer, position },
+      `replication: ${this.peer} is being rebuilt from a snapshot of this region (log ${shortId(position.logId)} up to ${position.seq}); shipping resumes from there`,
+    );
+    this.state = { kind: 'shipping' };
+    this.position = position;
+    this.acked = this.sequenceOf(position);
+    this.durableAcked = this.acked;
+    this.durablePos = position;
+    this.deps.onAck(this.peer);
+    this.wake.notify();
+  }
+
   /** Whether the log holds everything the peer needs from its position on. */
   private servable(): boolean {
     const segs = this.deps.log.segments();
