@@ -120,7 +120,12 @@ export function registerUpCommand(program: Command): void {
                 extend: (app: FastifyInstance) =>
                   localControls(app, {
                     supervisor,
-                    tokens: new TokenSigner(config.secrets.tokenKey, config.appId, config.settings.tokenTtlSeconds),
+                    tokens: new TokenSigner(
+                      config.secrets.tokenKey,
+                      config.appId,
+                      config.settings.tokenTtlSeconds,
+                      config.secrets.previousTokenKeys,
+                    ),
                     dataRoot: config.dataRoot,
                     regions: [...config.regions.map((r) => r.name), ...witnesses.map((w) => w.name)],
                     log: (line) => console.log(yellow(`\n${line}`)),

@@ -183,3 +183,34 @@ describe('sessions that end', { timeout: 120_000 }, () => {
     expect((await call(primary, 'GET', '/status', { token: op.token })).status).toBe(200);
   });
 });
+
+describe('token key rotation (secrets.previousTokenKeys)', { timeout: 60_000 }, () => {
+  const OLD = 'old-token-key-'.padEnd(43, 'o');
+  let fx: Fixture;
+  let url: string;
+
+  beforeAll(async () => {
+    fx = await createFixture((c) => ({ ...c, secrets: { ...c.secrets, previousTokenKeys: [OLD] } }));
+    await fx.start('us-east-1');
+    url = fx.url('us-east-1');
+  });
+  afterAll(async () => fx.close());
+
+  it('accepts a token signed with a previous key, signs new ones with the current key, refuses other keys', async () => {
+    const { TokenSigner } = await import('../../src/auth/tokens.js');
+    const old = await new TokenSigner(OLD, fx.config.appId, 60).issue({ username: 'admin', role: 'admin' });
+    expect((await call(url, 'GET', '/status', { token: old.token })).status).toBe(200);
+    const other = await new TokenSigner('x'.repeat(43), fx.config.appId, 60).issue({
+      username: 'admin',
+      role: 'admin',
+    });
+    expect((await call(url, 'GET', '/status', { token: other.token })).status).toBe(401);
+    const fresh = (await call(url, 'POST', '/auth/signin', { json: { username: 'admin', password: ADMIN_PASSWORD } }))
+      .body.token as string;
+    const current = new TokenSigner(fx.config.secrets.tokenKey, fx.config.appId, 60);
+    expect((await current.verify(fresh)).username).toBe('admin');
+    await expect(new TokenSigner(OLD, fx.config.appId, 60).verify(fresh)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+  });
+});
