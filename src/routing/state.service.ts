@@ -9,7 +9,6 @@
  * that the exact drain of DESIGN §3 waits for.
  */
 
-import type { ChangeLog } from '../adapters/sqlite/change-log.js';
 import type { SqliteTableStore } from '../adapters/sqlite/table-store.js';
 import {
   initialRecord,
@@ -22,6 +21,7 @@ import {
 } from '../core/app-state.js';
 import { DomainError } from '../core/errors.js';
 import type { HybridLogicalClock } from '../core/hlc.js';
+import type { ChangeLog } from '../ports/change-log.js';
 import type { ChangeOutcome, ControlPlane } from '../ports/control-plane.js';
 import type { StateEvents } from './state-events.js';
 import type { WriterLease } from './writer-lease.js';
