@@ -44,6 +44,7 @@ import { PhotosService } from '../photos/photos.service.js';
 import type { NewConflict } from '../ports/replica-store.js';
 import { drainChecker } from '../replication/drain.js';
 import { settleLogIdentity } from '../replication/log-identity.js';
+import { repairRoutes } from '../replication/repair.routes.js';
 import { replicationMetrics } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
 import { Replicator } from '../replication/replicator.js';
@@ -388,6 +389,17 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     isWriter: () => isWriter(state.get(config.appId), self.name),
     onSnapshot: (peer, position) => replicator.peerRebuilding(peer, position),
     logger,
+  });
+  // mraa verify --repair: the versions held of given keys, and logging them again for replication.
+  repairRoutes(app, {
+    region: self.name,
+    peerGuard: { options: peerRouteOptions(verifier), caller: (request) => request.peer! },
+    tables: storage.tables,
+    objects: storage.objects,
+    bodies: storage.blobs,
+    log: storage.log,
+    store: replicaStore,
+    localTables: TABLES.filter((t) => t.local).map((t) => t.name),
   });
   controlPlaneMetrics(metrics, { appId: config.appId, plane, lease, follower });
   app.addHook('onSend', async (request, reply) => {
