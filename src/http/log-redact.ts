@@ -11,6 +11,8 @@ export const LOG_REDACT = [
   '*.token',
   'passwordHash',
   '*.passwordHash',
+  'metricsToken',
+  '*.metricsToken',
   'secrets',
   '*.secrets',
   'req.headers.authorization',

@@ -40,6 +40,8 @@ export interface ApplierDeps {
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Told when an origin says this region must be rebuilt (the rebuild starts from here). */
   onRebuildNeeded?: (origin: string, state: Extract<OriginLinkState, { kind: 'needs-rebuild' }>) => void;
+  /** Told the entries of an origin's log applied here, once their transaction committed (metrics). */
+  onApplied?: (origin: string, entries: readonly LogEntry[]) => void;
   now?: () => number;
 }
 
@@ -78,14 +80,15 @@ export class Applier {
       (e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256),
     );
     const applicable = firstMissing < 0 ? entries : entries.slice(0, firstMissing);
-    let result: { applied: number; gap: boolean };
+    let result: { applied: number; gap: boolean; from: number };
     try {
       result = this.deps.store.transaction(() => {
         // Read again inside the transaction: another batch may have moved it meanwhile.
         const now = this.deps.store.progress(origin);
         if (batch.move ? now.logId !== row.logId || now.seq !== row.seq : now.logId !== start.logId)
-          return { applied: -1, gap: false };
+          return { applied: -1, gap: false, from: 0 };
         let applied = batch.move ? start.seq : now.seq;
+        const from = applied;
         let gap = false;
         for (const entry of applicable) {
           if (entry.seq <= applied) continue;
@@ -105,13 +108,20 @@ export class Applier {
           applied = entry.seq;
         }
         this.deps.store.setApplied(origin, start.logId, applied, batch.originHead, this.now());
-        return { applied, gap };
+        return { applied, gap, from };
       });
     } catch (err) {
       if (err instanceof ClockAheadError) return this.refuse(origin, row, batch, err);
       throw err;
     }
     if (result.applied < 0) return this.unchanged(origin, this.deps.store.progress(origin), batch);
+    if (this.deps.onApplied && result.applied > result.from) {
+      const { from, applied } = result;
+      this.deps.onApplied(
+        origin,
+        applicable.filter((e) => e.seq > from && e.seq <= applied),
+      );
+    }
     if (this.view(origin)?.state.kind === 'refused') {
       this.deps.logger?.info({ origin }, 'replication: batches from this origin are accepted again');
     }

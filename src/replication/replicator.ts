@@ -10,6 +10,7 @@
  * (`clearRebuildMark` does it at once).
  */
 import type { Logger } from 'pino';
+import type { LogEntry } from '../core/change.js';
 import type { Hlc } from '../core/hlc.js';
 import type { ChangeLog } from '../ports/change-log.js';
 import type { ObjectBodies } from '../ports/object-bodies.js';
@@ -54,6 +55,8 @@ export interface ReplicatorDeps {
   onPeerEpoch: (peer: string, epoch: number) => void;
   /** Past this many bytes of log kept for one peer, it is marked as needing a rebuild. */
   maxPeerBacklogBytes: number;
+  /** Told the entries of an origin's log applied here (metrics). */
+  onApplied?: (origin: string, entries: readonly LogEntry[]) => void;
 }
 
 export class Replicator {
@@ -72,6 +75,7 @@ export class Replicator {
       bodyExists: (sha) => deps.bodies.exists(sha),
       logger: deps.logger,
       onRebuildNeeded: (origin, state) => this.tell({ side: 'origin', origin, state }),
+      ...(deps.onApplied ? { onApplied: deps.onApplied } : {}),
     });
     this.maintenance = new Maintenance({
       log,

@@ -89,6 +89,8 @@ export class StateService {
       drainCheck: DrainCheck;
       /** Tells the other regions that the register moved (they read it; nothing more). */
       announce: (record: StateRecord) => void;
+      /** Told of every state record committed here, with the one it replaced (metrics). */
+      onRecord?: (before: StateRecord | null, after: StateRecord) => void;
       now?: () => Date;
     },
   ) {
@@ -104,6 +106,7 @@ export class StateService {
       tx.afterCommit(() => {
         deps.lease.follow(after);
         deps.events.publish(after);
+        deps.onRecord?.(before ?? null, after);
       });
     });
   }
