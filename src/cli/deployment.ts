@@ -6,10 +6,11 @@
 
 import { TokenSigner } from '../auth/tokens.js';
 import type { LoadedConfig, RegionConfig } from '../config/config.js';
+import { peerCa } from '../config/serving.js';
 import type { StateRecord } from '../core/app-state.js';
 import { call } from '../orchestration/plan-call.js';
 import { type PlanEnvironment, PlanError } from '../orchestration/plan-types.js';
-import { PeerClient } from '../peers/peer-client.js';
+import { PeerClient, trustPeerCa } from '../peers/peer-client.js';
 
 export interface RegionAnswer<T> {
   region: RegionConfig;
@@ -29,6 +30,7 @@ export class Deployment {
   readonly peer: PeerClient;
 
   constructor(readonly config: LoadedConfig) {
+    trustPeerCa(peerCa(config));
     this.peer = new PeerClient(config.secrets.replicationKey, OPERATOR);
   }
 

@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { peerCa } from '../config/serving.js';
+import { trustPeerCa } from '../peers/peer-client.js';
 import { runRegion } from '../region/run.js';
 import { stderrColors } from './format.js';
 import { name as validName } from './options.js';
@@ -23,6 +25,8 @@ export function registerRegionCommand(program: Command): void {
     .action((opts: { region: string; rebuild?: boolean; rebuildFrom?: string }, cmd: Command) =>
       run(cmd, async (g) => {
         const config = loadConfig(g.config);
+        // A rebuild calls peers before the region starts: they are verified against tls.caFile too.
+        trustPeerCa(peerCa(config));
         const running = await runRegion({
           config,
           region: opts.region,

@@ -16,12 +16,29 @@ export const DEFAULT_REGIONS = ['us-east-1', 'ap-northeast-1'] as const;
 export const DEFAULT_BASE_PORT = 7100;
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
+/**
+ * `host:port` a process binds (`0.0.0.0:7101`, `[::]:443`, `127.0.0.1:7101` behind a
+ * proxy). Unset: the host and port of its URL; a URL without a port then needs one
+ * (src/config/serving.ts).
+ */
+const listenSchema = z
+  .string()
+  .regex(/^([^\s:[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, 'listen is host:port (an IPv6 host in brackets: [::]:443)')
+  .optional();
+
+/** A certificate and its key (PEM files): the process serves HTTPS. */
+const tlsFilesSchema = z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional();
+
 const regionSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a region name is lower-case letters, digits and dashes'),
   url: z.url(),
   role: z.enum(['primary', 'secondary']),
   /** Where other regions reach this one, when not at `url` (a private network, a proxy). */
   peerUrl: z.url().optional(),
+  /** host:port this region binds, when not the host and port of `url` (a proxy in front, 0.0.0.0). */
+  listen: listenSchema,
+  /** This region's certificate and key, when not the global `tls` ones. */
+  tls: tlsFilesSchema,
 });
 
 export const DEFAULT_LEASE_MS = 4000;
@@ -42,10 +59,9 @@ const controlPlaneSchema = z
           name: nameSchema,
           url: z.url(),
           /** host:port the witness binds, when others reach it at another address (`url`: a proxy, a NAT). */
-          listen: z
-            .string()
-            .regex(/^[^\s:]+:\d{1,5}$/, 'listen is host:port')
-            .optional(),
+          listen: listenSchema,
+          /** The witness's certificate and key, when not the global `tls` ones. */
+          tls: tlsFilesSchema,
         }),
       )
       .default([]),
@@ -96,7 +112,21 @@ export const configSchema = z
   .object({
     appId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
     regions: z.array(regionSchema).min(2),
-    edge: z.object({ url: z.url() }),
+    /** The web app and /config.json (`mraa edge`, or inside `mraa up`). */
+    edge: z.object({ url: z.url(), listen: listenSchema, tls: tlsFilesSchema }),
+    /**
+     * HTTPS (docs/deploy.md): `certFile`/`keyFile` for every process without its own `tls`;
+     * `caFile`: the CA that signed the regions' and witnesses' certificates, which
+     * inter-region calls (and the CLI's signed calls) verify peers against.
+     */
+    tls: z
+      .object({
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        caFile: z.string().min(1).optional(),
+      })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'tls: certFile and keyFile go together')
+      .optional(),
     dataDir: z.string().min(1),
     secrets: z.object({
       tokenKey: z.string().min(32),
@@ -136,11 +166,34 @@ export const configSchema = z
         autoRebuild: z.boolean().optional(),
         /** Request timeouts, connection and event-stream caps, worker pools (src/http/limits.ts). */
         limits: limitsSchema,
+        /**
+         * Fastify's trustProxy: whose X-Forwarded-For gives the client's address (the sign-in
+         * rate limit counts per address). false (default): none; true: any hop (only when
+         * nothing but the proxy can reach the region); a number: that many hops; a list:
+         * those proxy addresses or CIDRs (\`["127.0.0.1", "10.0.0.0/8"]\`).
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(1).max(10), z.array(z.string().min(1)).min(1)])
+          .default(false),
       })
       .prefault({}),
   })
   .refine((c) => c.regions.filter((r) => r.role === 'primary').length === 1, 'exactly one region has role "primary"')
   .refine((c) => new Set(c.regions.map((r) => r.name)).size === c.regions.length, 'region names are unique')
+  .superRefine((c, ctx) => {
+    // A URL without a port is announced on the scheme's port (443, 80): say where to bind.
+    const check = (url: string, listen: string | undefined, path: (string | number)[]) => {
+      if (listen === undefined && new URL(url).port === '')
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'listen'],
+          message: `${url} has no port (it is announced on the scheme's own port): set "listen" to the host:port this process binds, e.g. "127.0.0.1:7101" behind a proxy or "0.0.0.0:443"`,
+        });
+    };
+    for (const [i, r] of c.regions.entries()) check(r.url, r.listen, ['regions', i]);
+    for (const [i, w] of c.controlPlane.witnesses.entries()) check(w.url, w.listen, ['controlPlane', 'witnesses', i]);
+    check(c.edge.url, c.edge.listen, ['edge']);
+  })
   .refine(
     (c) => !c.controlPlane.witnesses.some((w) => c.regions.some((r) => r.name === w.name)),
     "a witness has a name of its own, not a region's",
@@ -186,6 +239,7 @@ export function defaultConfig(ports: { edge: number; regions: number[]; witness:
       tokenTtlSeconds: 12 * 3600,
       maxClockAheadMs: DEFAULT_MAX_CLOCK_AHEAD_MS,
       limits: { ...DEFAULT_LIMITS },
+      trustProxy: false,
     },
   };
 }

@@ -40,6 +40,16 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
 };
 
+/**
+ * HTTPS peers are verified against this CA (PEM; the configuration's tls.caFile) and
+ * no other, from now on, for every PeerClient of this process. Undefined: the system's CAs.
+ */
+export function trustPeerCa(ca: Buffer | string | undefined): void {
+  const previous = agents['https:'];
+  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) });
+  previous.destroy();
+}
+
 export class PeerClient {
   constructor(
     private readonly key: string,

@@ -24,6 +24,7 @@ import { CommentsService } from '../comments/comments.service.js';
 import { findRegion, type LoadedConfig, peerUrl, primaryRegion } from '../config/config.js';
 import { createFilesPrivately, requirePrivateDataDir } from '../config/file-modes.js';
 import { retentionCapBytes } from '../config/retention.js';
+import { peerCa, servingOf } from '../config/serving.js';
 import type { StateRecord } from '../core/app-state.js';
 import { isWriter } from '../core/app-state.js';
 import type { DomainError } from '../core/errors.js';
@@ -35,7 +36,7 @@ import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
 import { peerRouteOptions, peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
 import { PeerVerifier } from '../peers/peer-auth.js';
-import { PeerClient } from '../peers/peer-client.js';
+import { PeerClient, trustPeerCa } from '../peers/peer-client.js';
 import { HttpPeerTransport } from '../peers/peer-transport.js';
 import { voterRoutes } from '../peers/voter.routes.js';
 import { PhotosRepository } from '../photos/photos.repository.js';
@@ -109,6 +110,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
 
   // Password hashes and data: the owner's alone (refused to start otherwise, with the fix).
   createFilesPrivately();
+  // Where it binds, its certificate (HTTPS), and the CA its peers must be signed by.
+  const serving = servingOf(config, { region: self.name });
+  trustPeerCa(peerCa(config));
   requirePrivateDataDir(config.dataRoot);
   const storage = await openEmbeddedStorage(join(config.dataRoot, self.name), TABLES);
   // Nothing is logged before the log's identity is settled with the peers (below, once listening).
@@ -306,7 +310,14 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   replicationMetrics(metrics, { replicator, log: storage.log, conflicts: replicaStore });
 
   let ready = false;
-  const app = await buildHttpApp({ logger, corsOrigins: [new URL(config.edge.url).origin], metrics, limits });
+  const app = await buildHttpApp({
+    logger,
+    corsOrigins: [new URL(config.edge.url).origin],
+    metrics,
+    limits,
+    trustProxy: config.settings.trustProxy,
+    ...(serving.https ? { https: serving.https } : {}),
+  });
   const g = guards((token) => auth.authenticate(token));
   // Every write a request stamped is confirmed against the lease once durable, before the answer.
   app.addHook('onRequest', (_request, _reply, done) => stampedEpochs.run(new Set(), done));
@@ -411,9 +422,11 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     if (lag !== null) reply.header('x-replica-lag-ms', String(lag));
   });
 
-  const url = new URL(self.url);
-  await app.listen({ host: url.hostname, port: Number(url.port) });
-  logger.info({ url: self.url, dataDir: storage.dataDir }, 'region server listening');
+  await app.listen(serving.listen);
+  logger.info(
+    { url: self.url, listen: serving.listen, https: !!serving.https, dataDir: storage.dataDir },
+    'region server listening',
+  );
 
   // Peers answer where they are in this region's log while it starts (they may be starting too).
   const identity = settleLogIdentity({ self: self.name, peers, log: storage.log, transport, logger }).then(

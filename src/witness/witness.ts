@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import { Voter } from '../adapters/voters/voter.js';
 import { VoterFiles } from '../adapters/voters/voter-files.js';
 import type { LoadedConfig } from '../config/config.js';
+import { servingOf } from '../config/serving.js';
 import { buildHttpApp } from '../http/app.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
@@ -45,18 +46,18 @@ export async function startWitness(opts: {
     config.secrets.replicationKey,
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
   );
+  const serving = servingOf(config, { witness: name });
   const app = await buildHttpApp({
     logger,
     corsOrigins: [],
     metrics: new Metrics(name),
     limits: config.settings.limits,
+    ...(serving.https ? { https: serving.https } : {}),
   });
   app.get('/healthz', async () => ({ status: 'ok', witness: name }));
   app.get('/readyz', async () => ({ status: 'ready', witness: name }));
   voterRoutes(app, { voter, verifier });
-  const url = new URL(self.url);
-  const [host, port] = self.listen ? self.listen.split(':') : [url.hostname, url.port];
-  await app.listen({ host: host!, port: Number(port) });
-  logger.info({ url: self.url, dataDir: dir }, 'witness listening');
+  await app.listen(serving.listen);
+  logger.info({ url: self.url, listen: serving.listen, https: !!serving.https, dataDir: dir }, 'witness listening');
   return { name, url: self.url, app, close: () => app.close() };
 }
