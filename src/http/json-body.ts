@@ -114,10 +114,15 @@ function readBody(request: FastifyRequest, payload: IncomingMessage, bodyTimeout
         return finish(new DomainError('invalid_request', 'the body is shorter or longer than its Content-Length'));
       finish(undefined);
     };
+    // A DomainError is a check on the stream (a signed digest that does not match): kept as it is.
     const onError = (err: Error) =>
-      finish(new DomainError('invalid_request', `the body could not be read: ${err.message}`));
+      finish(
+        err instanceof DomainError
+          ? err
+          : new DomainError('invalid_request', `the body could not be read: ${err.message}`),
+      );
     const timer = setTimeout(() => {
-      (payload as IncomingMessage & { [SLOW]?: true })[SLOW] = true;
+      (request.raw as IncomingMessage & { [SLOW]?: true })[SLOW] = true;
       finish(
         new DomainError('request_timeout', `the body did not arrive within ${Math.round(deadlineMs / 1000)} s`, {
           timeoutMs: deadlineMs,

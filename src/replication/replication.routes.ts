@@ -35,7 +35,8 @@ type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
  */
 export interface PeerGuard {
   options: {
-    preHandler: (request: FastifyRequest) => Promise<void>;
+    onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    preParsing: (request: FastifyRequest, reply: FastifyReply, payload: Readable) => Promise<Readable>;
     onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
   };
   caller(request: FastifyRequest): { region: string; contentSha256: string };
