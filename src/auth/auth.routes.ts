@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { user } from '../http/auth-guards.js';
 import { SMALL_JSON_BODY_LIMIT } from '../http/json-body.js';
+import { addressKey } from '../http/limits.js';
 import { parseWith } from '../http/validation.js';
 import type { Stamp } from '../ports/table-store.js';
 import type { AuthService } from './auth.service.js';
@@ -43,7 +44,7 @@ export function authRoutes(
 
   app.post('/auth/signin', small, async (request) => {
     const body = parseWith(signInBody, request.body);
-    await limits.attempt(request.ip, body.username);
+    await limits.attempt(addressKey(request.ip), body.username);
     const result = await auth.signIn(body.username, body.password);
     request.log.info({ username: result.user.username }, 'signed in');
     return result;

@@ -33,7 +33,8 @@ export const DEFAULT_LIMITS: Limits = {
   requestTimeoutMs: 30 * 60_000,
   // Above the event streams' 15 s heartbeat and the 30 s drain wait.
   idleTimeoutMs: 120_000,
-  keepAliveTimeoutMs: 30_000,
+  // Fastify's own default: the peers' keep-alive connections are not closed under them any sooner.
+  keepAliveTimeoutMs: 72_000,
   maxConnections: 2048,
   maxConnectionsPerAddress: 128,
   maxEventStreams: 1024,
