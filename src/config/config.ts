@@ -136,6 +136,11 @@ export const configSchema = z
        * expire (at most settings.tokenTtlSeconds after the rotation); none is signed with them.
        */
       previousTokenKeys: z.array(z.string().min(32)).max(4).default([]),
+      /**
+       * Optional: a bearer token that may read GET /metrics from any address (a remote
+       * Prometheus). Loopback callers and administrators may read it without it.
+       */
+      metricsToken: z.string().min(32).optional(),
     }),
     controlPlane: controlPlaneSchema.prefault({}),
     settings: z

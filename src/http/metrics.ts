@@ -1,7 +1,9 @@
 /**
  * @module Prometheus metrics of a region server. Its own series are named `mraa_…`;
  * Node's default metrics keep their standard names (`process_cpu_seconds_total`,
- * `nodejs_eventloop_lag_seconds`, …) so stock Node dashboards match. Every series
+ * `nodejs_eventloop_lag_seconds`, …) so stock Node dashboards match, except three
+ * gauges prom-client names like counters (`nodejs_active_handles_total`, …: the same
+ * figures are served per type without the suffix). Every series
  * carries a `region` label. Only counters end in `_total` (`promtool check metrics`
  * clean). Replication and the control plane add their figures through `gaugeFn` and
  * `counterFn` (read when scraped).
@@ -9,6 +11,9 @@
 
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** prom-client's default gauges whose names end in `_total` (left out: see the constructor). */
+const NOT_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** The kinds of state transition (src/core/app-state.ts `TransitionKind`). */
 export type TransitionLabel = 'fence' | 'lift' | 'switch' | 'forced-switch';
@@ -27,6 +32,9 @@ export class Metrics {
   constructor(region: string) {
     this.registry.setDefaultLabels({ region });
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool refuses them); the same figures remain per type
+    // in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources: sum them.
+    for (const name of NOT_COUNTERS) this.registry.removeSingleMetric(name);
     this.httpDuration = new Histogram({
       name: 'mraa_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',

@@ -46,7 +46,7 @@ import type { NewConflict } from '../ports/replica-store.js';
 import { drainChecker } from '../replication/drain.js';
 import { settleLogIdentity } from '../replication/log-identity.js';
 import { repairRoutes } from '../replication/repair.routes.js';
-import { replicationMetrics } from '../replication/replication.metrics.js';
+import { replicationMetrics, replicationTraffic } from '../replication/replication.metrics.js';
 import { replicationRoutes } from '../replication/replication.routes.js';
 import { Replicator } from '../replication/replicator.js';
 import { snapshotRoutes } from '../replication/snapshot.routes.js';
@@ -60,6 +60,7 @@ import { BoundedQueue } from '../util/bounded-queue.js';
 import { monotonicNow } from '../util/clock.js';
 import { buildControlPlane } from './control-plane.js';
 import { controlPlaneMetrics, controlPlaneStatus } from './control-plane-status.js';
+import { regionMetrics } from './region.metrics.js';
 import { TABLES } from './tables.js';
 
 export interface RegionOptions {
@@ -158,8 +159,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   storage.objects.onLocalLoser(recordLocalLoser);
   const events = new StateEvents();
   const metrics = new Metrics(self.name);
+  const traffic = replicationTraffic(metrics);
+  storage.durability.syncObserver = (seconds, ok) => metrics.observeWalSync(seconds, ok);
+  const stateMetrics = regionMetrics(metrics, {
+    appId: config.appId,
+    region: self.name,
+    record: () => state.get(config.appId),
+    subscribers: () => events.subscriberCount(),
+  });
   const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
-  const transport = new HttpPeerTransport(peerClient);
+  const transport = traffic.metered(new HttpPeerTransport(peerClient));
   const verifier = new PeerVerifier(
     config.secrets.replicationKey,
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
@@ -205,6 +214,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     leaseMs: cp.leaseMs,
     drainCheck: drainChecker(self.name, replicaStore, transport, (name) => peers.find((p) => p.name === name)),
     announce,
+    onRecord: stateMetrics.onRecord,
   });
   await state.init();
   follower = new StateFollower({
@@ -263,18 +273,6 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     return adminCreation;
   };
 
-  metrics.gaugeFn('mraa_state_epoch', 'Epoch of the newest state record this region knows', ['app'], (set) => {
-    const r = state.get(config.appId);
-    if (r) set({ app: config.appId }, r.epoch);
-  });
-  metrics.gaugeFn('mraa_state_writer', '1 when this region accepts application writes', ['app', 'state'], (set) => {
-    const r = state.get(config.appId);
-    if (r) set({ app: config.appId, state: r.state }, isWriter(r, self.name) ? 1 : 0);
-  });
-  metrics.gaugeFn('mraa_state_event_subscribers', 'Clients subscribed to live state events', [], (set) =>
-    set({}, events.subscriberCount()),
-  );
-
   const photosRepo = new PhotosRepository(storage.tables, storage.objects, config.appId);
   const comments = new CommentsService(
     new CommentsRepository(storage.tables),
@@ -306,6 +304,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     epoch: () => state.highestEpoch(),
     onPeerEpoch: pullFrom,
     maxPeerBacklogBytes,
+    onApplied: traffic.onApplied,
   });
   replicationMetrics(metrics, { replicator, log: storage.log, conflicts: replicaStore });
 
@@ -343,6 +342,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     metrics,
     readiness: () => (ready ? { ready } : { ready, reason: 'reading the state from the voters' }),
     requireLoopbackOrAdmin: g.requireLoopbackOrAdmin,
+    ...(config.secrets.metricsToken ? { metricsToken: config.secrets.metricsToken } : {}),
   });
   stateRoutes(app, {
     state,

@@ -18,6 +18,11 @@ export class Durability {
   private committed = 0;
   private flushed = 0;
   private running: Promise<void> | undefined;
+  /**
+   * Told of each fdatasync of the WAL: how long it took, in seconds, and whether it
+   * succeeded (metrics; set by whoever wires them, never required).
+   */
+  syncObserver: ((seconds: number, ok: boolean) => void) | undefined;
 
   constructor(
     private readonly walFile: string | undefined,
@@ -65,13 +70,17 @@ export class Durability {
   private async flush(): Promise<void> {
     const covered = this.committed;
     const tip = this.log.tip();
+    const started = performance.now();
+    let failed: Error | undefined;
     try {
       if (this.walFile) await this.datasync(this.walFile);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onFailure(err as Error);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed = err as Error;
     } finally {
       this.running = undefined;
     }
+    if (this.walFile) this.syncObserver?.((performance.now() - started) / 1000, !failed);
+    if (failed) this.onFailure(failed);
     this.flushed = Math.max(this.flushed, covered);
     this.log.publishDurable(tip);
   }
