@@ -2,8 +2,10 @@
  * @module Group commit without blocking the event loop. The database runs WAL with
  * synchronous=NORMAL, so a commit only writes the WAL; before a write is acknowledged
  * (to a client, or to a peer that will then compact its log) its transaction is made
- * durable by an fdatasync of the WAL file on libuv's thread pool. One fdatasync covers
- * every transaction committed before it started, so concurrent writes share it.
+ * durable by an fdatasync of the WAL file on a thread of its own (wal-sync-thread.ts:
+ * never queued behind password hashing, image work or any other user of libuv's pool).
+ * One fdatasync covers every transaction committed before it started, so concurrent
+ * writes share it.
  *
  * The change log's head is published as durable only after such a sync: shippers send
  * nothing a power loss could take back. That holds at start-up too: what the database
@@ -12,6 +14,7 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import type { ChangeLog } from './change-log.js';
+import { walSyncThread } from './wal-sync-thread.js';
 
 export class Durability {
   /** Commits so far, and how many of them the last completed sync covered. */
@@ -27,7 +30,7 @@ export class Durability {
   constructor(
     private readonly walFile: string | undefined,
     private readonly log: ChangeLog,
-    private readonly datasync: (file: string) => Promise<void> = keptOpen(),
+    private readonly datasync: (file: string) => Promise<void> = walSyncThread(),
     private readonly onFailure: (err: Error) => void = (err) => {
       // The kernel may have dropped the dirty pages: nothing written since can be trusted.
       process.stderr.write(`fatal: fdatasync of the write-ahead log failed: ${err.message}\n`);
@@ -90,7 +93,7 @@ export class Durability {
  * fdatasync of the WAL through a handle kept open: SQLite rewinds the WAL in place at a
  * checkpoint, it never replaces the file while the database is open.
  */
-function keptOpen(): (file: string) => Promise<void> {
+export function keptOpen(): (file: string) => Promise<void> {
   let handle: Promise<FileHandle> | undefined;
   let opened: string | undefined;
   return async (file) => {
