@@ -8,7 +8,7 @@
  * read the voter set at start: the operator copies the file to every host, restarts
  * them, and lifts the fence (`mraa activate`) or moves writes (`mraa failover --to R`).
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, type LoadedConfig, loadConfig, voterAddresses } from '../config/config.js';
@@ -209,6 +209,8 @@ async function replaceVoters(
   const backup = `${config.file}.before-voters-replace-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   copyFileSync(config.file, backup);
   const { file: _file, dataRoot: _dataRoot, ...plain } = nextConfig as LoadedConfig;
+  // Secrets stay as the file had them ({"env"} and {"file"} sources are not written out as values).
+  plain.secrets = (JSON.parse(readFileSync(config.file, 'utf8')) as { secrets: typeof plain.secrets }).secrets;
   writeFileSync(config.file, `${JSON.stringify(plain, null, 2)}\n`, { mode: 0o600 });
   console.log(green(`\nWrote the new voter set to ${config.file} (the old file: ${backup}).`));
   console.log(

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_CLOCK_AHEAD_MS } from '../core/hlc.js';
 import { DEFAULT_LIMITS } from '../http/limits.js';
+import { resolveSecretSources, SecretSourceError } from './secret-sources.js';
 
 export const CONFIG_FILE = 'mraa.config.json';
 export const DEFAULT_APP_ID = 'photos';
@@ -272,6 +273,13 @@ export function loadConfig(explicit?: string): LoadedConfig {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    // Any secret may be {"env": NAME} or {"file": PATH} (src/config/secret-sources.ts).
+    raw = resolveSecretSources(raw, file);
+  } catch (err) {
+    if (err instanceof SecretSourceError) throw new ConfigError(`${file}: ${err.message}`);
+    throw err;
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
