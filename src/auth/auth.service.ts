@@ -6,6 +6,7 @@
  * the forced password change come from the user as stored, not from the token alone.
  */
 import { DomainError } from '../core/errors.js';
+import type { Version } from '../core/version.js';
 import type { Stamp } from '../ports/table-store.js';
 import type { Passwords } from './passwords.js';
 import { generatePassword } from './passwords.js';
@@ -40,9 +41,19 @@ export interface SessionUser {
   operator: boolean;
 }
 
+/**
+ * How long what a session check read of a user is reused. Every change to a user
+ * (local or replicated) also drops it at once (`forgetUser`, wired to the table's
+ * commits); the age bounds a change that reached the table some other way.
+ */
+export const SESSION_FACTS_TTL_MS = 1000;
+const SESSION_FACTS_MAX = 10_000;
+
 export class AuthService {
   // Verified against when the user does not exist, so a miss costs as much as a hit.
   private dummyHash: Promise<string> | undefined;
+  /** What the session check needs of each user, as last read (null: not stored here). */
+  private readonly facts = new Map<string, { user: StoredUser | null; readAt: number }>();
 
   constructor(
     private readonly users: UsersRepository,
@@ -75,7 +86,7 @@ export class AuthService {
       operator: claims.operator === true,
     });
     if (claims.operator) return { ...fromToken(), role: 'admin', mustChangePassword: false };
-    const stored = await this.users.stored(claims.username);
+    const stored = await this.storedUser(claims.username);
     if (!stored || sessionGen(stored) < claims.gen) return fromToken();
     if (isRemoved(stored) || sessionGen(stored) > claims.gen) {
       this.tokens.forget(token);
@@ -88,6 +99,21 @@ export class AuthService {
       gen: claims.gen,
       operator: false,
     };
+  }
+
+  /** Forgets what was read of a user: its item changed (wired to the users table's commits). */
+  forgetUser(username: string): void {
+    this.facts.delete(username);
+  }
+
+  private async storedUser(username: string): Promise<StoredUser | undefined> {
+    const now = Date.now();
+    const known = this.facts.get(username);
+    if (known && now - known.readAt < SESSION_FACTS_TTL_MS) return known.user ?? undefined;
+    const user = await this.users.stored(username);
+    if (this.facts.size >= SESSION_FACTS_MAX) this.facts.delete(this.facts.keys().next().value!);
+    this.facts.set(username, { user: user ?? null, readAt: now });
+    return user;
   }
 
   async me(session: Pick<SessionUser, 'username' | 'role'> & { mustChangePassword?: boolean }): Promise<PublicUser> {
@@ -122,7 +148,7 @@ export class AuthService {
       // A name used before starts above every token its earlier user held.
       ...(before ? { sessionGen: sessionGen(before.user) + 1 } : {}),
     };
-    await this.users.put(user, stamp, before?.version ?? null);
+    await this.save(user, stamp, before?.version ?? null);
     return { user: toPublicUser(user), ...(generated ? { password: generated } : {}) };
   }
 
@@ -147,7 +173,7 @@ export class AuthService {
       passwordHash: await this.passwords.hash(newPassword),
       sessionGen: sessionGen(user) + 1,
     };
-    await this.users.put(updated, stamp, found.version);
+    await this.save(updated, stamp, found.version);
     return this.session(updated);
   }
 
@@ -157,7 +183,7 @@ export class AuthService {
       throw new DomainError('conflict', `"${ADMIN_USERNAME}" is always an administrator`);
     if (user.role === role) return toPublicUser(user);
     const updated: UserRecord = { ...user, role, sessionGen: sessionGen(user) + 1 };
-    await this.users.put(updated, stamp, version);
+    await this.save(updated, stamp, version);
     return toPublicUser(updated);
   }
 
@@ -165,7 +191,7 @@ export class AuthService {
   async signOut(username: string, stamp: Stamp): Promise<PublicUser> {
     const { user, version } = await this.current(username);
     const updated: UserRecord = { ...user, sessionGen: sessionGen(user) + 1 };
-    await this.users.put(updated, stamp, version);
+    await this.save(updated, stamp, version);
     return toPublicUser(updated);
   }
 
@@ -179,7 +205,7 @@ export class AuthService {
       sessionGen: sessionGen(user) + 1,
       removedAt: this.now().toISOString(),
     };
-    await this.users.put(removed, stamp, version);
+    await this.save(removed, stamp, version);
   }
 
   async listUsers(): Promise<PublicUser[]> {
@@ -196,7 +222,7 @@ export class AuthService {
   ): Promise<{ created: boolean; generatedPassword?: string }> {
     if (await this.users.get(ADMIN_USERNAME)) return { created: false };
     const generated = password === undefined || password === '' ? generatePassword() : undefined;
-    await this.users.put(
+    await this.save(
       {
         username: ADMIN_USERNAME,
         role: 'admin',
@@ -207,6 +233,14 @@ export class AuthService {
       null,
     );
     return { created: true, ...(generated ? { generatedPassword: generated } : {}) };
+  }
+
+  private async save(user: StoredUser, stamp: Stamp, expected: Version | null): Promise<void> {
+    try {
+      await this.users.put(user, stamp, expected);
+    } finally {
+      this.forgetUser(user.username);
+    }
   }
 
   private async current(username: string) {

@@ -17,7 +17,7 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { AuthService } from '../auth/auth.service.js';
 import { Passwords } from '../auth/passwords.js';
 import { TokenSigner } from '../auth/tokens.js';
-import { UsersRepository } from '../auth/users.repository.js';
+import { USERS_TABLE, UsersRepository } from '../auth/users.repository.js';
 import { CommentsRepository } from '../comments/comments.repository.js';
 import { commentsRoutes } from '../comments/comments.routes.js';
 import { CommentsService } from '../comments/comments.service.js';
@@ -257,6 +257,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     ),
     passwords,
   );
+  // A user changed here or replicated in: the next session check reads it again.
+  storage.tables.onCommit(USERS_TABLE, (commit) => auth.forgetUser(commit.key));
 
   let adminCreation: Promise<void> | undefined;
   const createAdmin = () => {
