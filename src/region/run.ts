@@ -18,6 +18,7 @@ import { createFilesPrivately, requirePrivateDataDir } from '../config/file-mode
 import { isWriter } from '../core/app-state.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { rebuildInstruction } from '../replication/link-state.js';
+import type { RebuildNeeded } from '../replication/replicator.js';
 import {
   askSources,
   chooseSource,
@@ -79,7 +80,7 @@ export async function runRegion(options: RunOptions): Promise<RegionRunner> {
   const start = async () => {
     running = await startRegion({ ...options, logger });
     const self = running;
-    self.replicator.onRebuildNeeded((event) => {
+    const onNeeded = (event: RebuildNeeded) => {
       if (event.side !== 'origin' || closed || rebuilding || running !== self) return;
       if (!config.settings.autoRebuild) {
         logger.error(
@@ -113,7 +114,10 @@ export async function runRegion(options: RunOptions): Promise<RegionRunner> {
         .finally(() => {
           rebuilding = undefined;
         });
-    });
+    };
+    self.replicator.onRebuildNeeded(onNeeded);
+    // An origin may have said so while the server was starting, before anyone listened.
+    for (const event of self.replicator.rebuildsNeeded()) onNeeded(event);
   };
   await start();
 

@@ -233,6 +233,36 @@ describe('rebuild from a snapshot', { timeout: 120_000 }, () => {
     }
   });
 
+  it('with settings.autoRebuild, a passive region told it must be rebuilt rebuilds itself and starts again', async () => {
+    fx = await createFixture((c) => ({
+      ...c,
+      settings: { ...c.settings, maxPeerBacklogBytes: 16 * 1024, autoRebuild: true },
+    }));
+    const f = fx;
+    await f.start(P);
+    runner = await runRegion({ config: f.config, region: S, logger: logger(), adminPassword: ADMIN_PASSWORD });
+    const admin = await f.token('admin', 'admin');
+    const photo = await upload(f, admin, 0);
+    await settled(f, admin);
+    await runner.close();
+    for (let i = 0; i < 150; i++) await comment(f, admin, photo, `while down ${i} ${'x'.repeat(100)}`);
+    await waitFor(
+      'the peer to be marked',
+      async () => (await status(f, P, admin)).peers[0]!.state.kind === 'needs-rebuild',
+    );
+    // Started as it was: it hears it must be rebuilt, closes, rebuilds and serves again.
+    runner = await runRegion({ config: f.config, region: S, logger: logger(), adminPassword: ADMIN_PASSWORD });
+    await waitFor(
+      'the region to rebuild itself',
+      async () => (await status(f, S, admin)).log.logStartedBecause.startsWith('rebuilt:'),
+      { timeoutMs: 60_000 },
+    );
+    await settled(f, admin);
+    const d = await digests(f);
+    expect(d.s).toEqual(d.p);
+    expect((await status(f, P, admin)).peers[0]!.state.kind).toBe('shipping');
+  });
+
   it('rebuilds an empty data directory when a peer holds data, and starts empty when none answers', async () => {
     const { fx: f, admin } = await setup();
     await upload(f, admin, 0);
