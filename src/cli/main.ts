@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerCompletionCommand } from './completion.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerDrillCommand } from './drill-command.js';
+import { registerEdgeCommand } from './edge-command.js';
 import { registerPlanCommands } from './plan-commands.js';
 import { configureProgram, parseProgram } from './program.js';
 import { registerRegionCommand } from './region-command.js';
@@ -27,6 +28,7 @@ const program = configureProgram(
 registerUpCommand(program);
 registerRegionCommand(program);
 registerWitnessCommand(program);
+registerEdgeCommand(program);
 registerVotersCommand(program);
 registerStateCommands(program);
 registerPlanCommands(program);

@@ -11,8 +11,8 @@
  *   terminates TLS).
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import type { Config, LoadedConfig } from './config.js';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Config } from './config.js';
 import { ConfigError } from './config.js';
 
 export interface ListenAddress {
@@ -57,11 +57,15 @@ function processOf(config: Config, who: ServedProcess): { url: string; listen?: 
   return w;
 }
 
-function fileOf(config: LoadedConfig, path: string): string {
-  return isAbsolute(path) ? path : resolve(config.file, '..', path);
+/** A configuration, and the file it came from (relative paths are from its folder; without one, from here). */
+type Located = Config & { file?: string };
+
+function fileOf(config: Located, path: string): string {
+  if (isAbsolute(path)) return path;
+  return config.file ? resolve(dirname(config.file), path) : resolve(path);
 }
 
-function readPem(config: LoadedConfig, path: string, what: string): Buffer {
+function readPem(config: Located, path: string, what: string): Buffer {
   const file = fileOf(config, path);
   try {
     return readFileSync(file);
@@ -79,7 +83,7 @@ export function tlsFilesOf(config: Config, who: ServedProcess): TlsFiles | undef
 }
 
 /** What a process needs to serve: where it binds, and its certificate and key if it serves HTTPS. */
-export function servingOf(config: LoadedConfig, who: ServedProcess): { listen: ListenAddress; https?: HttpsOptions } {
+export function servingOf(config: Located, who: ServedProcess): { listen: ListenAddress; https?: HttpsOptions } {
   const p = processOf(config, who);
   const listen = listenAddress(p.url, p.listen);
   const files = tlsFilesOf(config, who);
@@ -91,6 +95,6 @@ export function servingOf(config: LoadedConfig, who: ServedProcess): { listen: L
 }
 
 /** The CA (PEM) inter-region calls verify peers against, when the configuration names one. */
-export function peerCa(config: LoadedConfig): Buffer | undefined {
+export function peerCa(config: Located): Buffer | undefined {
   return config.tls?.caFile ? readPem(config, config.tls.caFile, 'CA certificate') : undefined;
 }

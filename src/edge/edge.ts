@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/config.js';
+import { servingOf } from '../config/serving.js';
 import { WEB_DIST } from '../paths.js';
 import { PLACEHOLDER_PAGE } from './placeholder-page.js';
 
@@ -20,7 +21,8 @@ export function publicConfig(config: Config): EdgeConfigJson {
 }
 
 export interface EdgeOptions {
-  config: Config;
+  /** With `file`, relative certificate paths are read from its folder. */
+  config: Config & { file?: string };
   logger: FastifyBaseLogger;
   webDist?: string;
   /** Extra routes (the local supervisor's controls). */
@@ -28,7 +30,10 @@ export interface EdgeOptions {
 }
 
 export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  // edge.listen (default: the URL's host and port); HTTPS with edge.tls or the global tls.
+  const serving = servingOf(options.config, 'edge');
+  const app = (Fastify as unknown as (o: object) => FastifyInstance)({
+    ...(serving.https ? { https: serving.https } : {}),
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
@@ -64,7 +69,6 @@ export async function startEdge(options: EdgeOptions): Promise<FastifyInstance> 
     );
   }
 
-  const url = new URL(options.config.edge.url);
-  await app.listen({ host: url.hostname, port: Number(url.port) });
+  await app.listen(serving.listen);
   return app;
 }
