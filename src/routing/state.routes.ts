@@ -80,7 +80,8 @@ export function stateRoutes(
   app.get('/state/:appId/events', async (request, reply) => {
     const { appId } = parseWith(params, request.params, 'path');
     const first = state.require(appId);
-    const release = slots.take(request.socket.remoteAddress);
+    // request.ip: the client behind a trusted proxy (settings.trustProxy), else the connection's address.
+    const release = slots.take(request.ip);
     if (release === 'address')
       throw new DomainError('rate_limited', 'too many event streams from this address', {
         retryAfter: STREAM_RETRY_AFTER_S,
