@@ -14,6 +14,7 @@
  * the writer (never rebuilt from a passive copy behind its back).
  */
 import pino from 'pino';
+import { findRegion } from '../config/config.js';
 import { createFilesPrivately, requirePrivateDataDir } from '../config/file-modes.js';
 import { isWriter } from '../core/app-state.js';
 import { LOG_REDACT } from '../http/log-redact.js';
@@ -58,6 +59,7 @@ export async function runRegion(options: RunOptions): Promise<RegionRunner> {
 
   const inProgress = await rebuildInProgress(paths);
   if (options.rebuild || inProgress) {
+    await refuseIfRunning(options);
     await rebuildRegion({ ...deps, ...from, reason: options.rebuild ? 'mraa region --rebuild' : inProgress!.reason });
   } else if (isEmptyDataDir(paths)) {
     const source = chooseSource(await askSources(deps, EMPTY_DIR_PROBE_MS), options.rebuildFrom);
@@ -131,4 +133,14 @@ export async function runRegion(options: RunOptions): Promise<RegionRunner> {
       running = undefined;
     },
   };
+}
+
+/** A rebuild swaps the data directory: never under a server of the same region still running. */
+async function refuseIfRunning(options: RunOptions): Promise<void> {
+  const url = findRegion(options.config, options.region).url;
+  const answer = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  if (answer)
+    throw new Error(
+      `something answers at ${url}, where ${options.region} listens: stop the region before rebuilding it (nothing was changed)`,
+    );
 }

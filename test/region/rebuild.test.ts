@@ -103,6 +103,14 @@ describe('rebuild from a snapshot', { timeout: 120_000 }, () => {
     const voterFiles = readdirSync(voterDir);
     const voterBefore = voterFiles.map((n) => readFileSync(join(voterDir, n), 'utf8'));
 
+    // Never under a server of the same region that still runs.
+    const stillRunning = await f.start(S);
+    await expect(
+      runRegion({ config: f.config, region: S, logger: logger(), rebuild: true, adminPassword: ADMIN_PASSWORD }),
+    ).rejects.toThrow(/stop the region before rebuilding it/);
+    await f.stop(S);
+    expect(stillRunning).toBeDefined();
+    expect(existsSync(rebuildPaths(f.config, S).work)).toBe(false);
     runner = await runRegion({
       config: f.config,
       region: S,
