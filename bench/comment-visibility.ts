@@ -5,7 +5,7 @@
  */
 
 import { type FSWatcher, watch } from 'node:fs';
-import Database from 'better-sqlite3';
+import { type Db, openSqlite, type Statement } from '../src/adapters/sqlite/driver.js';
 import { nowNs } from './clock.js';
 
 /** After a WAL write: poll until the commit shows and then no change for QUIET_NS, at most BURST_MAX_NS. */
@@ -16,8 +16,8 @@ const FALLBACK_POLL_MS = 2;
 const ID_MARGIN_MS = 5;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-export function openReadOnly(file: string): Database.Database {
-  return new Database(file, { readonly: true, fileMustExist: true });
+export function openReadOnly(file: string): Db {
+  return openSqlite(file, { readonly: true, fileMustExist: true });
 }
 
 function idPrefix(ms: number): string {
@@ -32,9 +32,9 @@ function idPrefix(ms: number): string {
  * miss; how many rows each path found is reported.
  */
 export class CommentWatch {
-  private readonly db: Database.Database;
-  private readonly appliedSeq: Database.Statement;
-  private readonly newRows: Database.Statement;
+  private readonly db: Db;
+  private readonly appliedSeq: Statement;
+  private readonly newRows: Statement;
   private readonly watcher: FSWatcher;
   private readonly fallback: NodeJS.Timeout;
   readonly visible = new Map<string, bigint>();
@@ -57,26 +57,38 @@ export class CommentWatch {
     this.db = openReadOnly(dbPath);
     // The cheap check of every poll: has a batch from the origin (or a local write) committed since the last one?
     this.appliedSeq = origin
-      ? this.db.prepare('SELECT seq FROM applied WHERE origin = ?').pluck()
-      : this.db.prepare("SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'log_head' AND ? IS NULL").pluck();
-    this.newRows = this.db.prepare("SELECT pk FROM items WHERE tbl = 'comments' AND pk > ?").pluck();
-    const last = this.db.prepare("SELECT MAX(pk) FROM items WHERE tbl = 'comments'").pluck().get() as string | null;
+      ? this.db.prepare('SELECT seq AS v FROM applied WHERE origin = ?')
+      : this.db.prepare("SELECT CAST(v AS INTEGER) AS v FROM meta WHERE k = 'log_head' AND ? IS NULL");
+    this.newRows = this.db.prepare("SELECT pk FROM items WHERE tbl = 'comments' AND pk > ?");
+    const last = (
+      this.db.prepare("SELECT MAX(pk) AS pk FROM items WHERE tbl = 'comments'").get() as { pk: string | null }
+    ).pk;
     this.maxMs = last ? parseInt(last.slice(0, 9), 36) : 0;
     this.watermark = idPrefix(this.maxMs - ID_MARGIN_MS);
-    for (const id of this.newRows.all(this.watermark) as string[]) this.visible.set(id, 0n);
-    this.lastSeq = (this.appliedSeq.get(this.origin) as number | undefined) ?? 0;
+    for (const id of this.pks()) this.visible.set(id, 0n);
+    this.lastSeq = this.seq();
     this.watcher = watch(`${dbPath}-wal`, () => this.afterWalWrite());
     this.fallback = setInterval(() => this.pollOnce('fallback'), FALLBACK_POLL_MS);
   }
 
   /** One poll; whether the origin's applied sequence moved. */
+  /** The origin's applied sequence (or the log head): moves with every commit. */
+  private seq(): number {
+    return (this.appliedSeq.get(this.origin) as { v: number } | undefined)?.v ?? 0;
+  }
+
+  /** Comment ids from the watermark on. */
+  private pks(): string[] {
+    return (this.newRows.all(this.watermark) as Array<{ pk: string }>).map((r) => r.pk);
+  }
+
   private pollOnce(path: 'event' | 'fallback'): boolean {
     this.polls++;
-    const seq = (this.appliedSeq.get(this.origin) as number | undefined) ?? 0;
+    const seq = this.seq();
     if (seq === this.lastSeq) return false;
     this.lastSeq = seq;
     this.commits++;
-    const rows = this.newRows.all(this.watermark) as string[];
+    const rows = this.pks();
     const at = nowNs();
     for (const id of rows) {
       if (this.visible.has(id)) continue;

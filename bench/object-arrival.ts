@@ -5,7 +5,7 @@
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type { Db, Statement } from '../src/adapters/sqlite/driver.js';
 import { nowNs, sleep } from './clock.js';
 import { openReadOnly } from './comment-visibility.js';
 
@@ -17,8 +17,8 @@ import { openReadOnly } from './comment-visibility.js';
 export class ObjectWatch {
   firstBodyNs: bigint | null = null;
   appliedNs: bigint | null = null;
-  private db: Database.Database | undefined;
-  private query: Database.Statement | undefined;
+  private db: Db | undefined;
+  private query: Statement | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -33,8 +33,8 @@ export class ObjectWatch {
   private appliedSeq(): number {
     try {
       this.db ??= openReadOnly(join(this.dataDir, 'region.db'));
-      this.query ??= this.db.prepare('SELECT seq FROM applied WHERE origin = ?').pluck();
-      return (this.query.get(this.origin) as number | undefined) ?? 0;
+      this.query ??= this.db.prepare('SELECT seq FROM applied WHERE origin = ?');
+      return (this.query.get(this.origin) as { seq: number } | undefined)?.seq ?? 0;
     } catch {
       // The region is (re)starting: try again on the next poll.
       this.db?.close();

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isDomainError } from '../../core/errors.js';
 import { ChangeLog } from './change-log.js';
 import { type Db, openDatabase } from './database.js';
+import { openSqlite } from './driver.js';
 import { MIGRATIONS } from './schema.js';
 
 const barrier = (epoch: number) => ({ kind: 'barrier' as const, appId: 'a', epoch });
@@ -75,7 +75,7 @@ describe('SQLite change log: identity and running totals', () => {
 
   it('migrates a log made before log ids: one log id, the running totals filled in', async () => {
     const file = join(dir, 'old.db');
-    const old = new Database(file);
+    const old = openSqlite(file);
     old.exec(MIGRATIONS[0]!);
     old.pragma('user_version = 1');
     const insert = old.prepare('INSERT INTO changelog (seq, kind, body, bytes, created_at) VALUES (?, ?, ?, ?, ?)');

@@ -5,21 +5,20 @@
  * checkpoints (PASSIVE: it never blocks a writer) twice a second instead; the
  * automatic checkpoint stays on, far higher, only as a safety net.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Db } from './database.js';
+import { sqliteDriver, WORKER_SQLITE } from './driver.js';
 
 export const CHECKPOINT_INTERVAL_MS = 500;
 /** Pages of WAL after which the committing connection checkpoints itself (if the worker is stuck). */
 export const SAFETY_AUTOCHECKPOINT_PAGES = 20_000;
 
-const WORKER = `
+const WORKER = `${WORKER_SQLITE}
 const { workerData, parentPort } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+const db = openSqlite(workerData.driver, workerData.file);
+db.exec('PRAGMA busy_timeout = 1000');
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage(String(err && err.message || err)); }
+  try { db.get('PRAGMA wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage(String(err && err.message || err)); }
 }, workerData.intervalMs);
 parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
 `;
@@ -31,7 +30,8 @@ export class Checkpointer {
 
   constructor(db: Db, file: string, onError: (message: string) => void = () => undefined) {
     db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    // The same driver as the region's connection (never better-sqlite3 on a Node that has node:sqlite).
+    const driver = sqliteDriver();
     this.worker = new Worker(WORKER, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
     this.worker.on('message', (m: string) => onError(m));
     this.worker.on('error', (err) => onError(err.message));

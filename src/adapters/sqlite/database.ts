@@ -5,14 +5,15 @@
  * synchronous=FULL fsyncs inside every commit instead, blocking the event loop.
  * The database holds password hashes: its folder is 0700, the file and its -wal and
  * -shm 0600 (SQLite gives those the main file's mode).
+ * SQLite itself comes through ./driver.ts (node:sqlite, or better-sqlite3 on Node 20).
  */
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { type Db, openSqlite } from './driver.js';
 import { MIGRATIONS } from './schema.js';
 
-export type Db = Database.Database;
+export type { Db, Statement } from './driver.js';
 
 export interface OpenOptions {
   /** 'group' (default): NORMAL plus a WAL fdatasync before each acknowledgement; 'FULL': an fsync in every commit. */
@@ -26,7 +27,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     closeSync(openSync(file, 'a', 0o600));
     for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   }
-  const db = new Database(file);
+  const db = openSqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.durability === 'FULL' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');

@@ -16,8 +16,8 @@
  * moves to the next), and the new log id entries are appended to.
  */
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
 import type { Db } from './database.js';
+import { openSqlite } from './driver.js';
 
 export const REBUILT_META_KEY = 'rebuilt_from';
 
@@ -36,7 +36,7 @@ export interface RebuiltFrom {
 
 /** The bodies the snapshot's object versions refer to (delete markers have none). */
 export function snapshotBodies(file: string): Array<{ sha256: string; size: number }> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const db = openSqlite(file, { readonly: true, fileMustExist: true });
   try {
     return db
       .prepare(

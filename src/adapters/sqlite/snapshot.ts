@@ -8,34 +8,33 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SnapshotManifest, Snapshots } from '../../ports/snapshot.js';
 import type { Db } from './database.js';
+import { sqliteDriver, WORKER_SQLITE } from './driver.js';
 
 /** A snapshot is removed once a newer one is made for the same peer, or after this long. */
 export const SNAPSHOT_KEEP_MS = 24 * 3600_000;
 export const SNAPSHOT_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
 
-const WORKER = `
+const WORKER = `${WORKER_SQLITE}
 const { workerData, parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
-const Database = require(workerData.driver);
 let src, copy;
 try {
-  src = new Database(workerData.file, { fileMustExist: true });
-  src.pragma('busy_timeout = 10000');
-  src.prepare('VACUUM INTO ?').run(workerData.target);
+  src = openSqlite(workerData.driver, workerData.file, { fileMustExist: true });
+  src.exec('PRAGMA busy_timeout = 10000');
+  src.run('VACUUM INTO ?', workerData.target);
   src.close();
   src = undefined;
-  copy = new Database(workerData.target, { readonly: true, fileMustExist: true });
-  const seg = copy.prepare('SELECT log_id FROM log_segments ORDER BY rowid DESC LIMIT 1').get();
-  const head = copy.prepare("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'").get();
-  const bodies = copy
-    .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM (SELECT sha256, MAX(size) AS size FROM object_versions WHERE sha256 IS NOT NULL GROUP BY sha256)')
-    .get();
+  copy = openSqlite(workerData.driver, workerData.target, { readonly: true, fileMustExist: true });
+  const seg = copy.get('SELECT log_id FROM log_segments ORDER BY rowid DESC LIMIT 1');
+  const head = copy.get("SELECT CAST(v AS INTEGER) AS head FROM meta WHERE k = 'log_head'");
+  const bodies = copy.get(
+    'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM (SELECT sha256, MAX(size) AS size FROM object_versions WHERE sha256 IS NOT NULL GROUP BY sha256)',
+  );
   copy.close();
   copy = undefined;
   const hash = createHash('sha256');
@@ -191,7 +190,7 @@ export class SqliteSnapshots implements Snapshots {
 }
 
 function runWorker(data: { file: string; target: string }): Promise<WorkerAnswer> {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const driver = sqliteDriver();
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { eval: true, workerData: { driver, ...data } });
     let answered = false;
