@@ -1,6 +1,8 @@
 /**
  * @module `mraa up`: a whole deployment on this machine. On the first run it writes
- * mraa.config.json (mode 0600, generated secrets); it starts one process per region
+ * mraa.config.json (mode 0600, generated secrets) for `--regions N` regions (2 to 5:
+ * us-east-1, the primary, then ap-northeast-1, eu-west-1, us-west-2, sa-east-1) and a
+ * witness, on free loopback ports; it starts one process per region
  * and the edge, prints where everything is and the admin credentials, and stops
  * every process it started on Ctrl-C.
  */
@@ -15,8 +17,11 @@ import {
   configPath,
   DEFAULT_BASE_PORT,
   defaultConfig,
+  LOCAL_REGION_NAMES,
   type LoadedConfig,
   loadConfig,
+  MAX_LOCAL_REGIONS,
+  MIN_LOCAL_REGIONS,
   writeConfig,
 } from '../config/config.js';
 import { requirePrivateDataDir } from '../config/file-modes.js';
@@ -27,14 +32,16 @@ import { LOG_REDACT } from '../http/log-redact.js';
 import { choosePorts } from '../local/ports.js';
 import { Supervisor } from '../local/supervisor.js';
 import { Deployment } from './deployment.js';
+import { CliError } from './exit-codes.js';
 import { bold, dim, green, red, table, yellow } from './format.js';
 import { integer } from './options.js';
 import { run } from './run.js';
 import { agreement } from './state-commands.js';
 
 const READY_TIMEOUT_MS = 30_000;
-/** The edge, two regions and the witness take four ports from --base-port on. */
+/** The edge, the regions and the witness take N + 2 ports from --base-port on (4 with two regions). */
 const MAX_BASE_PORT = 65_535 - 3;
+const DEFAULT_LOCAL_REGIONS = 2;
 
 async function waitReady(url: string, alive: () => boolean): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -75,16 +82,36 @@ export function registerUpCommand(program: Command): void {
       integer(0, MAX_BASE_PORT, 'a port number'),
       DEFAULT_BASE_PORT,
     )
-    .action((opts: { basePort: number }, cmd: Command) =>
+    .option(
+      '--regions <n>',
+      `regions of a new deployment, ${MIN_LOCAL_REGIONS} to ${MAX_LOCAL_REGIONS} (${LOCAL_REGION_NAMES.join(', ')}; the first is the primary)`,
+      integer(MIN_LOCAL_REGIONS, MAX_LOCAL_REGIONS, 'a number of regions'),
+      DEFAULT_LOCAL_REGIONS,
+    )
+    .action((opts: { basePort: number; regions: number }, cmd: Command) =>
       run(cmd, async (g) => {
         const file = configPath(g.config);
         let created = false;
         if (!existsSync(file)) {
-          const ports = await choosePorts(4, opts.basePort);
-          writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! }));
+          const n = opts.regions;
+          if (opts.basePort + n + 1 > 65_535) {
+            throw new CliError(
+              'usage',
+              `--base-port ${opts.basePort} leaves no room for ${n + 2} ports (the edge, ${n} regions, the witness): at most ${65_535 - n - 1}`,
+            );
+          }
+          const ports = await choosePorts(n + 2, opts.basePort);
+          writeConfig(file, defaultConfig({ edge: ports[0]!, regions: ports.slice(1, n + 1), witness: ports[n + 1]! }));
           created = true;
         }
         const config = loadConfig(file);
+        // --regions shapes a new configuration only: an existing one keeps its regions.
+        if (cmd.getOptionValueSource('regions') === 'cli' && config.regions.length !== opts.regions) {
+          throw new CliError(
+            'usage',
+            `${file} already exists with ${config.regions.length} regions (${config.regions.map((r) => r.name).join(', ')}); --regions ${opts.regions} applies only when creating a new configuration: run it in an empty folder, or without --regions`,
+          );
+        }
         requirePrivateDataDir(config.dataRoot);
         const here = (p: string) => relative(process.cwd(), p) || '.';
         console.log(bold(`mraa: local deployment of "${config.appId}"`));

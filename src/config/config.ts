@@ -13,7 +13,11 @@ import { resolveSecretSources, SecretSourceError } from './secret-sources.js';
 
 export const CONFIG_FILE = 'mraa.config.json';
 export const DEFAULT_APP_ID = 'photos';
-export const DEFAULT_REGIONS = ['us-east-1', 'ap-northeast-1'] as const;
+/** The regions of a local deployment (`mraa up --regions N` takes the first N; the first is the primary). */
+export const LOCAL_REGION_NAMES = ['us-east-1', 'ap-northeast-1', 'eu-west-1', 'us-west-2', 'sa-east-1'] as const;
+/** How many regions `mraa up --regions N` may run. */
+export const MIN_LOCAL_REGIONS = 2;
+export const MAX_LOCAL_REGIONS = LOCAL_REGION_NAMES.length;
 export const DEFAULT_BASE_PORT = 7100;
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
@@ -222,12 +226,19 @@ export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * A local deployment on 127.0.0.1: one region per port in `ports.regions` (2 to 5,
+ * named from LOCAL_REGION_NAMES, the first the primary), the edge and one witness.
+ */
 export function defaultConfig(ports: { edge: number; regions: number[]; witness: number }): Config {
+  if (ports.regions.length < MIN_LOCAL_REGIONS || ports.regions.length > MAX_LOCAL_REGIONS) {
+    throw new ConfigError(`a local deployment has ${MIN_LOCAL_REGIONS} to ${MAX_LOCAL_REGIONS} regions`);
+  }
   return {
     appId: DEFAULT_APP_ID,
-    regions: DEFAULT_REGIONS.map((name, i) => ({
-      name,
-      url: `http://127.0.0.1:${ports.regions[i]}`,
+    regions: ports.regions.map((port, i) => ({
+      name: LOCAL_REGION_NAMES[i]!,
+      url: `http://127.0.0.1:${port}`,
       role: i === 0 ? ('primary' as const) : ('secondary' as const),
     })),
     edge: { url: `http://127.0.0.1:${ports.edge}` },

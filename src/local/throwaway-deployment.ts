@@ -16,7 +16,9 @@ export interface ThrowawayOptions {
   /** Part of the folder's name. */
   label: string;
   adminPassword: string;
-  /** Change the default configuration before it is written (given the ports chosen: edge, then regions). */
+  /** How many regions (2 to 5, as `mraa up --regions N`); 2 unless given. */
+  regions?: number;
+  /** Change the default configuration before it is written (given the ports chosen: edge, then regions, then the witness). */
   configure?: (config: Config, ports: number[]) => Config | Promise<Config>;
   /** Environment of `mraa up`, passed down to its region processes. */
   env?: Record<string, string>;
@@ -51,8 +53,9 @@ export interface ThrowawayDeployment {
 
 export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<ThrowawayDeployment> {
   const dir = await mkdtemp(join(tmpdir(), `mraa-${opts.label}-`));
-  const ports = await choosePorts(4, 0);
-  const base = defaultConfig({ edge: ports[0]!, regions: ports.slice(1, 3), witness: ports[3]! });
+  const n = opts.regions ?? 2;
+  const ports = await choosePorts(n + 2, 0);
+  const base = defaultConfig({ edge: ports[0]!, regions: ports.slice(1, n + 1), witness: ports[n + 1]! });
   const config = opts.configure ? await opts.configure(base, ports) : base;
   writeConfig(join(dir, 'mraa.config.json'), config);
 

@@ -33,7 +33,8 @@ export interface LocalDeployment {
 }
 
 export async function startDeployment(
-  options: { proxies?: boolean; customize?: (c: Config) => Config } = {},
+  /** `regions`: how many region processes (2 to 5, as `mraa up --regions N`); 2 unless given. */
+  options: { proxies?: boolean; regions?: number; customize?: (c: Config) => Config } = {},
 ): Promise<LocalDeployment> {
   const proxies = new Map<string, FaultProxy>();
   let witnessProxy: FaultProxy | undefined;
@@ -43,6 +44,7 @@ export async function startDeployment(
     d = await startThrowawayDeployment({
       label: 'scenario',
       adminPassword: ADMIN_PASSWORD,
+      ...(options.regions ? { regions: options.regions } : {}),
       configure: async (config, ports) => {
         if (options.proxies) {
           for (const [i, r] of config.regions.entries()) {

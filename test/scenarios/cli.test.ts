@@ -67,6 +67,11 @@ describe('mraa with regions that do not answer', () => {
     [['no-such-command'], /unknown command 'no-such-command'/],
     [['users', 'role', 'bob', 'superuser'], /value 'superuser' is invalid for argument 'role'/],
     [['completion', 'fish'], /value 'fish' is invalid for argument 'shell'\. Allowed choices are bash, zsh/],
+    [
+      ['up', '--regions', '6'],
+      /option '--regions <n>' argument '6' is invalid\. Expected a number of regions from 2 to 5/,
+    ],
+    [['up', '--regions', '1'], /argument '1' is invalid/],
   ])('mraa %j: exit 2 with a clear message, before anything runs', async (args, message) => {
     const started = Date.now();
     const r = await cli(args);
@@ -91,6 +96,16 @@ describe('mraa with regions that do not answer', () => {
     } finally {
       await rm(fresh, { recursive: true, force: true });
     }
+  });
+
+  it('up --regions N with a configuration of another region count: exit 2, saying so, nothing started', async () => {
+    const r = await cli(['up', '--regions', '3']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /already exists with 2 regions .*--regions 3 applies only when creating a new configuration/,
+    );
+    noStack(r);
+    expect(existsSync(join(dir, 'data', 'logs'))).toBe(false);
   });
 
   it('under --json a usage error is one JSON document on stdout, with the same exit code', async () => {
