@@ -29,7 +29,10 @@ export interface EmbeddedStorage {
    * a restart. Undefined for an empty store.
    */
   highestHlc(): Hlc | undefined;
-  /** Closes the database once the checkpoint worker has stopped (it writes the WAL until then). */
+  /**
+   * Closes the database once the checkpoint worker has stopped (it writes the WAL until
+   * then) and the WAL handle kept for fdatasync is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function openEmbeddedStorage(
     },
     close: async () => {
       await checkpointer.close();
+      await durability.close();
       if (db.open) db.close();
     },
   };

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChangeLog } from './change-log.js';
 import { type Db, openDatabase } from './database.js';
-import { Durability } from './durability.js';
+import { type DataSync, Durability, keptOpen } from './durability.js';
 import { Transactor } from './transactor.js';
 
 describe('group commit durability', () => {
@@ -118,5 +118,47 @@ describe('group commit durability', () => {
     syncs2[0]!();
     await opened;
     expect(reopened.durableHead).toBe(2);
+  });
+
+  it('closes what its fdatasync keeps open, once the sync under way has finished (issue 15)', async () => {
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const datasync: DataSync = Object.assign(
+      () =>
+        new Promise<void>((r) => {
+          events.push('sync');
+          release = r;
+        }),
+      { close: async () => void events.push('close') },
+    );
+    const d = new Durability(join(dir, 'region.db-wal'), log, datasync);
+    const t = new Transactor(db, log, d);
+    t.run(() => log.append({ kind: 'barrier', appId: 'a', epoch: 1 }));
+    await settle();
+    const closed = d.close();
+    await settle();
+    expect(events).toEqual(['sync']);
+    release();
+    await closed;
+    expect(events).toEqual(['sync', 'close']);
+  });
+});
+
+describe('keptOpen (the fdatasync through a handle kept open)', () => {
+  it('closes its handle on close(), and syncs after it with a handle of its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mraa-keptopen-'));
+    try {
+      const file = join(dir, 'f');
+      await writeFile(file, 'x');
+      const datasync = keptOpen();
+      await datasync(file);
+      await datasync(file);
+      await datasync.close?.();
+      await datasync(file);
+      await datasync.close?.();
+      await expect(datasync(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

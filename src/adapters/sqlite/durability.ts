@@ -16,6 +16,9 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { ChangeLog } from './change-log.js';
 import { walSyncThread } from './wal-sync-thread.js';
 
+/** An fdatasync of a file; `close` (if any) releases what it keeps open. */
+export type DataSync = ((file: string) => Promise<void>) & { close?: () => Promise<void> };
+
 export class Durability {
   /** Commits so far, and how many of them the last completed sync covered. */
   private committed = 0;
@@ -30,7 +33,7 @@ export class Durability {
   constructor(
     private readonly walFile: string | undefined,
     private readonly log: ChangeLog,
-    private readonly datasync: (file: string) => Promise<void> = walSyncThread(),
+    private readonly datasync: DataSync = walSyncThread(),
     private readonly onFailure: (err: Error) => void = (err) => {
       // The kernel may have dropped the dirty pages: nothing written since can be trusted.
       process.stderr.write(`fatal: fdatasync of the write-ahead log failed: ${err.message}\n`);
@@ -70,6 +73,16 @@ export class Durability {
     }
   }
 
+  /**
+   * Waits for a sync under way, then closes the WAL handle kept open (none is left for the
+   * garbage collector: Node warns of that, DEP0137, and from Node 26 throws). A sync asked
+   * for after this opens the file for that sync only.
+   */
+  async close(): Promise<void> {
+    while (this.running) await this.running;
+    await this.datasync.close?.();
+  }
+
   private async flush(): Promise<void> {
     const covered = this.committed;
     const tip = this.log.tip();
@@ -91,23 +104,50 @@ export class Durability {
 
 /**
  * fdatasync of the WAL through a handle kept open: SQLite rewinds the WAL in place at a
- * checkpoint, it never replaces the file while the database is open.
+ * checkpoint, it never replaces the file while the database is open. Every handle it
+ * opens is closed: the one replaced (another file, or after a failed sync) at once, the
+ * last one by `close()`; after `close()` each sync opens and closes its own.
  */
-export function keptOpen(): (file: string) => Promise<void> {
+export function keptOpen(): DataSync {
   let handle: Promise<FileHandle> | undefined;
   let opened: string | undefined;
-  return async (file) => {
+  let closed = false;
+  const release = async (h: Promise<FileHandle> | undefined): Promise<void> => {
+    await h?.then((fh) => fh.close()).catch(() => undefined);
+  };
+  const datasync: DataSync = async (file) => {
+    if (closed) {
+      const fh = await open(file, 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
     if (opened !== file) {
-      void handle?.then((h) => h.close()).catch(() => undefined);
+      void release(handle);
       handle = open(file, 'r+');
       opened = file;
     }
+    const current = handle!;
     try {
-      await (await handle!).datasync();
+      await (await current).datasync();
     } catch (err) {
-      handle = undefined;
-      opened = undefined;
+      if (handle === current) {
+        handle = undefined;
+        opened = undefined;
+      }
+      void release(current);
       throw err;
     }
   };
+  datasync.close = async () => {
+    closed = true;
+    const h = handle;
+    handle = undefined;
+    opened = undefined;
+    await release(h);
+  };
+  return datasync;
 }
