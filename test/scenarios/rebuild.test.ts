@@ -15,9 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/adapters/sqlite/driver.js';
 import { type Background, spawnMraa } from '../helpers/cli.js';
 import { nonShared } from '../helpers/images.js';
 import { postComments } from '../helpers/load.js';
@@ -177,7 +177,7 @@ describe('rebuild and repair', { timeout: 300_000 }, () => {
 
     // A difference made on purpose, in the stopped region's database.
     await dep.kill(S);
-    const db = new Database(join(dep.dir, 'data', S, 'region.db'));
+    const db = openSqlite(join(dep.dir, 'data', S, 'region.db'));
     const [gone, older] = [load.acked[0]!.commentId, load.acked[1]!.commentId];
     db.prepare("DELETE FROM items WHERE tbl = 'comments' AND pk = ?").run(gone);
     db.prepare("DELETE FROM item_index WHERE tbl = 'comments' AND pk = ?").run(gone);
