@@ -8,6 +8,7 @@ import { registerCompletionCommand } from './completion.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerDrillCommand } from './drill-command.js';
 import { registerEdgeCommand } from './edge-command.js';
+import { registerInitCommand } from './init-command.js';
 import { registerPlanCommands } from './plan-commands.js';
 import { configureProgram, parseProgram } from './program.js';
 import { registerRegionCommand } from './region-command.js';
@@ -26,6 +27,7 @@ const program = configureProgram(
 );
 
 registerUpCommand(program);
+registerInitCommand(program);
 registerRegionCommand(program);
 registerWitnessCommand(program);
 registerEdgeCommand(program);
