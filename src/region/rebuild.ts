@@ -263,9 +263,15 @@ export async function rebuildRegion(
         { err: (err as Error).message, attempt: failures, retryInMs: backoff },
         `rebuild: ${(err as Error).message}; trying again`,
       );
-      if (state.phase === 'snapshot' && state.snapshot && failures % SOURCE_FAILURES_BEFORE_SWITCH === 0) {
-        // Its source has not answered for a while: look for a source again (bodies are kept).
-        state = { ...state };
+      if (
+        (state.phase === 'snapshot' || state.phase === 'bodies') &&
+        state.snapshot &&
+        failures % SOURCE_FAILURES_BEFORE_SWITCH === 0
+      ) {
+        // Its source has not answered for a while: start again from a source that answers
+        // (maybe the same); the bodies fetched so far are kept.
+        logger.warn({ source: state.snapshot.source }, 'rebuild: looking for a snapshot source again');
+        state = { ...state, phase: 'snapshot' };
         delete state.snapshot;
         await saveState(paths, state);
       }
