@@ -10,6 +10,7 @@ import { peerCa } from '../config/serving.js';
 import type { StateRecord } from '../core/app-state.js';
 import { call } from '../orchestration/plan-call.js';
 import { type PlanEnvironment, PlanError } from '../orchestration/plan-types.js';
+import { replicationKeys } from '../peers/peer-auth.js';
 import { PeerClient, trustPeerCa } from '../peers/peer-client.js';
 
 export interface RegionAnswer<T> {
@@ -31,7 +32,7 @@ export class Deployment {
 
   constructor(readonly config: LoadedConfig) {
     trustPeerCa(peerCa(config));
-    this.peer = new PeerClient(config.secrets.replicationKey, OPERATOR);
+    this.peer = new PeerClient(replicationKeys(config.secrets), OPERATOR);
   }
 
   region(name: string): RegionConfig {

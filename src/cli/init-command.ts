@@ -147,7 +147,12 @@ export function initConfig(o: InitOptions): Config {
     edge: { url: edgeUrl, listen: listenOf(edgeUrl) },
     ...(withTls ? { tls: { caFile: o.tlsCa!, certFile: o.tlsCert!, keyFile: o.tlsKey! } } : {}),
     dataDir: o.dataDir,
-    secrets: { tokenKey: generateSecret(), replicationKey: generateSecret(), previousTokenKeys: [] },
+    secrets: {
+      tokenKey: generateSecret(),
+      replicationKey: generateSecret(),
+      previousTokenKeys: [],
+      previousReplicationKeys: [],
+    },
     controlPlane: {
       kind: o.etcd ? 'etcd' : 'voters',
       witnesses: o.witness.map((w) => ({ name: w.name, url: w.url, listen: listenOf(w.url) })),

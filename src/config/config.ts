@@ -141,6 +141,8 @@ export const configSchema = z
        * expire (at most settings.tokenTtlSeconds after the rotation); none is signed with them.
        */
       previousTokenKeys: z.array(z.string().min(32)).max(4).default([]),
+      /** Replication keys still accepted during a rotation (src/peers/peer-auth.ts keyRing). */
+      previousReplicationKeys: z.array(z.string().min(32)).max(4).default([]),
       /**
        * Optional: a bearer token that may read GET /metrics from any address (a remote
        * Prometheus). Loopback callers and administrators may read it without it.
@@ -250,7 +252,12 @@ export function defaultConfig(ports: { edge: number; regions: number[]; witness:
       leaseMs: DEFAULT_LEASE_MS,
       maxClockDrift: DEFAULT_MAX_CLOCK_DRIFT,
     },
-    secrets: { tokenKey: generateSecret(), replicationKey: generateSecret(), previousTokenKeys: [] },
+    secrets: {
+      tokenKey: generateSecret(),
+      replicationKey: generateSecret(),
+      previousTokenKeys: [],
+      previousReplicationKeys: [],
+    },
     settings: {
       maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
       tokenTtlSeconds: 12 * 3600,

@@ -5,6 +5,7 @@ import {
   PEER_HEADERS,
   PEER_WINDOW_MS,
   PeerVerifier,
+  replicationKeys,
   sha256Hex,
   signPeerRequest,
   signPeerResponse,
@@ -39,6 +40,7 @@ describe('inter-region request signatures', () => {
       region: 'us-east-1',
       contentSha256: sha256Hex('{"a":1}'),
       nonce: req.headers[PEER_HEADERS.nonce],
+      key: KEY,
     });
     expect(refusal(() => v.verify(req))).toMatch(/^unauthenticated: .*replayed/);
   });
@@ -102,5 +104,33 @@ describe('inter-region response signatures', () => {
     const req = signed(body);
     const nonce = req.headers[PEER_HEADERS.nonce]!;
     expect(isPeerResponseSigned(KEY, nonce, 200, body, req.headers[PEER_HEADERS.signature])).toBe(false);
+  });
+});
+
+describe('replication key rotation without downtime', () => {
+  const OLD = 'o'.repeat(43);
+  const NEW = 'n'.repeat(43);
+
+  it('accepts requests signed with any key of the ring and answers with the key the request used', () => {
+    const v = new PeerVerifier([NEW, OLD], regions, () => 1_000_000);
+    const byOld = v.verify(signed('{}', 1_000_000, OLD));
+    expect(byOld.key).toBe(OLD);
+    const answer = v.signResponse(byOld, 200, '{"ok":true}');
+    // A host still on the old key alone verifies that answer.
+    expect(isPeerResponseSigned(OLD, byOld.nonce, 200, '{"ok":true}', answer)).toBe(true);
+    expect(v.verify(signed('{}', 1_000_000, NEW)).key).toBe(NEW);
+  });
+
+  it('refuses a key outside the ring, and an answer signed by a key the client dropped', () => {
+    const v = new PeerVerifier([NEW, OLD], regions, () => 1_000_000);
+    expect(refusal(() => v.verify(signed('{}', 1_000_000, 'x'.repeat(43))))).toMatch(/bad signature/);
+    const answer = signPeerResponse(OLD, 'n1', 200, '{}');
+    expect(isPeerResponseSigned([NEW, OLD], 'n1', 200, '{}', answer)).toBe(true);
+    expect(isPeerResponseSigned([NEW], 'n1', 200, '{}', answer)).toBe(false);
+  });
+
+  it('builds the ring from the configuration: the current key first', () => {
+    expect(replicationKeys({ replicationKey: NEW, previousReplicationKeys: [OLD] })).toEqual([NEW, OLD]);
+    expect(replicationKeys({ replicationKey: NEW })).toEqual([NEW]);
   });
 });

@@ -49,6 +49,32 @@ function mac(key: string, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex');
 }
 
+/**
+ * The replication keys in force: the first signs, every one verifies. Rotating the key
+ * without downtime: add the new key to `secrets.previousReplicationKeys` on every host
+ * (all accept it, all still sign with the old one), then make it `replicationKey` with
+ * the old one in `previousReplicationKeys`, then drop the old one (docs/security.md).
+ */
+export type KeyRing = readonly [string, ...string[]];
+
+export function keyRing(key: string | KeyRing): KeyRing {
+  return typeof key === 'string' ? [key] : key;
+}
+
+/** The ring of a configuration's `secrets`. */
+export function replicationKeys(secrets: {
+  replicationKey: string;
+  previousReplicationKeys?: readonly string[];
+}): KeyRing {
+  return [secrets.replicationKey, ...(secrets.previousReplicationKeys ?? [])];
+}
+
+function equalHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
 /** Headers for a signed request. `contentSha256` is the body's digest (EMPTY_SHA256 when none). */
 export function signPeerRequest(
   key: string,
@@ -74,18 +100,16 @@ export function signPeerResponse(key: string, nonce: string, status: number, bod
   return mac(key, canonicalResponse(nonce, status, sha256Hex(body)));
 }
 
-/** Whether `signature` is the replication key's signature of this answer to the request that carried `nonce`. */
+/** Whether `signature` is a replication key's signature of this answer to the request that carried `nonce`. */
 export function isPeerResponseSigned(
-  key: string,
+  key: string | KeyRing,
   nonce: string,
   status: number,
   body: string | Buffer,
   signature: string | undefined,
 ): boolean {
   if (!signature) return false;
-  const expected = Buffer.from(signPeerResponse(key, nonce, status, body), 'hex');
-  const given = Buffer.from(signature, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return keyRing(key).some((k) => equalHex(signature, signPeerResponse(k, nonce, status, body)));
 }
 
 export interface VerifiedPeer {
@@ -94,17 +118,23 @@ export interface VerifiedPeer {
   contentSha256: string;
   /** The request's nonce: the answer's signature is bound to it. */
   nonce: string;
+  /** The key the request was signed with: the answer is signed with the same one. */
+  key: string;
 }
 
 export class PeerVerifier {
   private readonly seen = new Map<string, number>();
   private prunedAt = 0;
 
+  private readonly keys: KeyRing;
+
   constructor(
-    private readonly key: string,
+    key: string | KeyRing,
     private readonly knownRegions: ReadonlySet<string>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.keys = keyRing(key);
+  }
 
   /**
    * Verify a request's signature, window and nonce. `rawBody`, when the body was
@@ -128,14 +158,9 @@ export class PeerVerifier {
     if (!timestamp || !nonce || !region || !contentSha256 || !signature) {
       throw new DomainError('unauthenticated', 'inter-region request without a signature');
     }
-    const expected = Buffer.from(
-      mac(this.key, canonical(req.method, req.path, timestamp, nonce, region, contentSha256)),
-      'hex',
-    );
-    const given = Buffer.from(signature, 'hex');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new DomainError('unauthenticated', 'inter-region request with a bad signature');
-    }
+    const text = canonical(req.method, req.path, timestamp, nonce, region, contentSha256);
+    const key = this.keys.find((k) => equalHex(signature, mac(k, text)));
+    if (!key) throw new DomainError('unauthenticated', 'inter-region request with a bad signature');
     const now = this.now();
     const ts = Number(timestamp);
     if (!Number.isFinite(ts) || Math.abs(now - ts) > PEER_WINDOW_MS) {
@@ -148,12 +173,12 @@ export class PeerVerifier {
     this.prune(now);
     if (this.seen.has(nonce)) throw new DomainError('unauthenticated', 'inter-region request replayed');
     this.seen.set(nonce, ts + PEER_WINDOW_MS);
-    return { region, contentSha256, nonce };
+    return { region, contentSha256, nonce, key };
   }
 
   /** The signature header for the answer to a request this verifier accepted. */
   signResponse(peer: VerifiedPeer, status: number, body: string | Buffer): string {
-    return signPeerResponse(this.key, peer.nonce, status, body);
+    return signPeerResponse(peer.key, peer.nonce, status, body);
   }
 
   /** Forget nonces whose timestamp has left the window: a replay of them fails the window check. */

@@ -10,7 +10,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EMPTY_SHA256, isPeerResponseSigned, PEER_HEADERS, sha256Hex, signPeerRequest } from './peer-auth.js';
+import {
+  EMPTY_SHA256,
+  isPeerResponseSigned,
+  type KeyRing,
+  keyRing,
+  PEER_HEADERS,
+  sha256Hex,
+  signPeerRequest,
+} from './peer-auth.js';
 
 export class PeerRequestError extends Error {
   constructor(
@@ -51,11 +59,16 @@ export function trustPeerCa(ca: Buffer | string | undefined): void {
 }
 
 export class PeerClient {
+  private readonly keys: KeyRing;
+
   constructor(
-    private readonly key: string,
+    /** The replication key, or the ring of keys in force (the first signs). */
+    key: string | KeyRing,
     /** The calling region's name (the CLI signs as "operator"). */
     private readonly self: string,
-  ) {}
+  ) {
+    this.keys = keyRing(key);
+  }
 
   async call<T>(
     baseUrl: string,
@@ -66,7 +79,7 @@ export class PeerClient {
   ): Promise<T> {
     const text = json === undefined ? undefined : json instanceof RawJson ? json.text : JSON.stringify(json);
     const contentSha256 = options.stream ? options.stream.sha256 : text === undefined ? EMPTY_SHA256 : sha256Hex(text);
-    const headers: Record<string, string> = signPeerRequest(this.key, {
+    const headers: Record<string, string> = signPeerRequest(this.keys[0], {
       method,
       path,
       region: this.self,
@@ -85,7 +98,7 @@ export class PeerClient {
         throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
       },
     );
-    const signed = isPeerResponseSigned(this.key, headers[PEER_HEADERS.nonce]!, status, raw, signature);
+    const signed = isPeerResponseSigned(this.keys, headers[PEER_HEADERS.nonce]!, status, raw, signature);
     const textOf = raw.toString('utf8');
     let parsed: unknown = textOf;
     try {

@@ -8,7 +8,14 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { EMPTY_SHA256, isPeerResponseSigned, PEER_HEADERS, signPeerRequest } from './peer-auth.js';
+import {
+  EMPTY_SHA256,
+  isPeerResponseSigned,
+  type KeyRing,
+  keyRing,
+  PEER_HEADERS,
+  signPeerRequest,
+} from './peer-auth.js';
 import { describeFetchError, PeerRequestError } from './peer-client.js';
 
 export interface DownloadOptions {
@@ -35,16 +42,20 @@ const agents = {
 };
 
 export class PeerDownloads {
+  private readonly keys: KeyRing;
+
   constructor(
-    private readonly key: string,
+    key: string | KeyRing,
     /** The calling region's name. */
     private readonly self: string,
-  ) {}
+  ) {
+    this.keys = keyRing(key);
+  }
 
   /** Resolves once the answer's status and headers are in; a failure (not 2xx) rejects with PeerRequestError. */
   open(baseUrl: string, path: string, options: DownloadOptions = {}): Promise<OpenDownload> {
     const url = new URL(path, baseUrl);
-    const headers: Record<string, string> = signPeerRequest(this.key, {
+    const headers: Record<string, string> = signPeerRequest(this.keys[0], {
       method: 'GET',
       path,
       region: this.self,
@@ -84,7 +95,7 @@ export class PeerDownloads {
           const raw = Buffer.concat(chunks);
           const signature = res.headers[PEER_HEADERS.responseSignature];
           const signed = isPeerResponseSigned(
-            this.key,
+            this.keys,
             headers[PEER_HEADERS.nonce]!,
             status,
             raw,

@@ -23,6 +23,7 @@
  *    moved into the new one (the control plane's promises are this region's, never the
  *    peer's); `<name>.rebuild` becomes `<name>`.
  */
+
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate } from 'node:fs/promises';
@@ -39,6 +40,7 @@ import {
   snapshotBodies,
 } from '../adapters/sqlite/rebuilt-database.js';
 import { type LoadedConfig, peerUrl } from '../config/config.js';
+import { replicationKeys } from '../peers/peer-auth.js';
 import { PeerClient, PeerRequestError } from '../peers/peer-client.js';
 import { PeerDownloads } from '../peers/peer-download.js';
 import {
@@ -138,7 +140,7 @@ interface RebuildDeps {
  * (a peer that does not answer is left out).
  */
 export async function askSources(deps: RebuildDeps, timeoutMs: number): Promise<SnapshotSourceInfo[]> {
-  const client = deps.client ?? new PeerClient(deps.config.secrets.replicationKey, deps.region);
+  const client = deps.client ?? new PeerClient(replicationKeys(deps.config.secrets), deps.region);
   const answers = await Promise.all(
     deps.config.regions
       .filter((r) => r.name !== deps.region)
@@ -171,8 +173,8 @@ export async function rebuildRegion(
   const now = options.now ?? Date.now;
   const started = now();
   const paths = rebuildPaths(config, region);
-  const client = options.client ?? new PeerClient(config.secrets.replicationKey, region);
-  const downloads = options.downloads ?? new PeerDownloads(config.secrets.replicationKey, region);
+  const client = options.client ?? new PeerClient(replicationKeys(config.secrets), region);
+  const downloads = options.downloads ?? new PeerDownloads(replicationKeys(config.secrets), region);
   await mkdir(paths.work, { recursive: true, mode: 0o700 });
   const saved = existsSync(paths.state) ? await rebuildInProgress(paths) : undefined;
   let state: RebuildState = saved ?? {

@@ -35,7 +35,7 @@ import { healthRoutes } from '../http/health.routes.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
 import { peerRouteOptions, peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
-import { PeerVerifier } from '../peers/peer-auth.js';
+import { PeerVerifier, replicationKeys } from '../peers/peer-auth.js';
 import { PeerClient, trustPeerCa } from '../peers/peer-client.js';
 import { HttpPeerTransport } from '../peers/peer-transport.js';
 import { voterRoutes } from '../peers/voter.routes.js';
@@ -167,10 +167,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     record: () => state.get(config.appId),
     subscribers: () => events.subscriberCount(),
   });
-  const peerClient = new PeerClient(config.secrets.replicationKey, self.name);
+  const peerClient = new PeerClient(replicationKeys(config.secrets), self.name);
   const transport = traffic.metered(new HttpPeerTransport(peerClient));
   const verifier = new PeerVerifier(
-    config.secrets.replicationKey,
+    replicationKeys(config.secrets),
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
   );
   const plane = buildControlPlane({ config, self: self.name, client: peerClient, localVoter: voter });

@@ -15,7 +15,7 @@ import { servingOf } from '../config/serving.js';
 import { buildHttpApp } from '../http/app.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
-import { PeerVerifier } from '../peers/peer-auth.js';
+import { PeerVerifier, replicationKeys } from '../peers/peer-auth.js';
 import { voterRoutes } from '../peers/voter.routes.js';
 import { monotonicNow } from '../util/clock.js';
 
@@ -43,7 +43,7 @@ export async function startWitness(opts: {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const voter = new Voter({ storage: new VoterFiles(join(dir, 'voter')), now: monotonicNow, leaseMs: cp.leaseMs });
   const verifier = new PeerVerifier(
-    config.secrets.replicationKey,
+    replicationKeys(config.secrets),
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
   );
   const serving = servingOf(config, { witness: name });
