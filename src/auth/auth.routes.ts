@@ -24,6 +24,7 @@ const createUserBody = z.strictObject({
 });
 const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: z.string().max(256) });
 const roleBody = z.strictObject({ role: z.enum(['user', 'admin']) });
+const resetBody = z.strictObject({ password: z.string().max(256).optional() });
 const userParams = z.object({ username: z.string().min(1).max(64) });
 
 const small = { bodyLimit: SMALL_JSON_BODY_LIMIT };
@@ -88,6 +89,15 @@ export function authRoutes(
     const updated = await auth.setRole(username, role, deps.stamp);
     request.log.info({ username, role, by: user(request).username }, 'role changed: earlier sessions ended');
     return updated;
+  });
+
+  /** A new password (generated unless given, shown once) that the user must change; their sessions end. */
+  app.post('/users/:username/password', admin, async (request) => {
+    const { username } = parseWith(userParams, request.params, 'path');
+    const body = parseWith(resetBody, request.body ?? {});
+    const reset = await auth.resetPassword(username, body.password, deps.stamp);
+    request.log.info({ username, by: user(request).username }, 'password reset: earlier sessions ended');
+    return { ...reset.user, ...(reset.password ? { password: reset.password } : {}) };
   });
 
   app.post('/users/:username/sign-out', { preHandler: deps.requireAdmin }, async (request) => {

@@ -187,6 +187,29 @@ export class AuthService {
     return toPublicUser(updated);
   }
 
+  /**
+   * An administrator sets a new password for a user who lost theirs (generated when none
+   * is given, returned once): every session of the user ends, and the user must change
+   * it at the next sign-in.
+   */
+  async resetPassword(
+    username: string,
+    password: string | undefined,
+    stamp: Stamp,
+  ): Promise<{ user: PublicUser; password?: string }> {
+    if (password !== undefined) checkPassword(password);
+    const generated = password === undefined ? generatePassword() : undefined;
+    const { user, version } = await this.current(username);
+    const updated: UserRecord = {
+      ...user,
+      passwordHash: await this.passwords.hash(password ?? generated!),
+      mustChangePassword: true,
+      sessionGen: sessionGen(user) + 1,
+    };
+    await this.save(updated, stamp, version);
+    return { user: toPublicUser(updated), ...(generated ? { password: generated } : {}) };
+  }
+
   /** Ends every session of a user, in every region once replicated. */
   async signOut(username: string, stamp: Stamp): Promise<PublicUser> {
     const { user, version } = await this.current(username);

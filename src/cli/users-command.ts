@@ -93,6 +93,24 @@ export function registerUsersCommand(program: Command): void {
     );
 
   users
+    .command('reset-password <name>')
+    .description('give a user a new generated password, to be changed at the next sign-in; their sessions end')
+    .action((name: string, _opts: unknown, cmd: Command) =>
+      run(
+        cmd,
+        async (g, out): Promise<Outcome> => {
+          const { dep, region } = await writer(g);
+          const reset = await dep.api<UserView>(region, 'POST', `${path(name)}/password`, {});
+          out.line(`Reset the password of ${bold(reset.username)} in ${region.name}; their sessions have ended.`);
+          if (reset.password)
+            out.line(`Password: ${bold(reset.password)}  (shown once; it must be changed at the next sign-in)`);
+          return { exit: EXIT.done, json: { user: reset, region: region.name } };
+        },
+        { json: true },
+      ),
+    );
+
+  users
     .command('sign-out <name>')
     .description('end every session of a user, in every region (the user signs in again)')
     .action((name: string, _opts: unknown, cmd: Command) =>

@@ -119,6 +119,24 @@ describe('sessions that end', { timeout: 120_000 }, () => {
     expect(await status(primary, (await signIn(primary, 'dave', dave.password)).token)).toBe(200);
   });
 
+  it('an admin resets a lost password (POST /users/{username}/password): a generated one, sessions ended, to be changed', async () => {
+    const gina = await user('gina');
+    expect((await call(primary, 'POST', '/users/gina/password', { token: gina.token, json: {} })).status).toBe(403);
+    const reset = await call(primary, 'POST', '/users/gina/password', { token: admin, json: {} });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ username: 'gina', mustChangePassword: true });
+    const generated = reset.body.password as string;
+    expect(generated.length).toBeGreaterThanOrEqual(12);
+    await replicated('gina', (u) => u?.mustChangePassword === true);
+    for (const url of [primary, secondary]) expect(await status(url, gina.token)).toBe(401);
+    expect(
+      (await call(primary, 'POST', '/auth/signin', { json: { username: 'gina', password: gina.password } })).status,
+    ).toBe(401);
+    const fresh = (await signIn(primary, 'gina', generated)).token;
+    expect((await call(primary, 'GET', '/photos', { token: fresh })).status).toBe(403);
+    expect((await call(primary, 'POST', '/users/nobody/password', { token: admin, json: {} })).status).toBe(404);
+  });
+
   it('a user signs out everywhere themselves (POST /auth/signout)', async () => {
     const erin = await user('erin');
     expect((await call(primary, 'POST', '/auth/signout', { token: erin.token })).status).toBe(204);
