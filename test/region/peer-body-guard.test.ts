@@ -98,7 +98,9 @@ describe('inter-region bodies are read only once their signature holds', { timeo
       expect(r.status).toBe(401);
       expect(r.ms).toBeLessThan(2000);
     }
-    expect(grown).toBeLessThan(8 * MIB);
+    // One body taken in would be 47 MiB (the old code grew by 188 MiB); what is left is the
+    // allocator's noise, which differs between runtimes (6-10 MiB seen on Node 20 and 24).
+    expect(grown).toBeLessThan(24 * MIB);
   });
 
   it('refuses a signed request whose body is not the one its digest names', async () => {
