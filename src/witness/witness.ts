@@ -41,7 +41,8 @@ export async function startWitness(opts: {
   const logger = opts.logger ?? pino({ base: { witness: name }, redact: LOG_REDACT });
   const dir = join(config.dataRoot, name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const voter = new Voter({ storage: new VoterFiles(join(dir, 'voter')), now: monotonicNow, leaseMs: cp.leaseMs });
+  const files = new VoterFiles(join(dir, 'voter'));
+  const voter = new Voter({ storage: files, now: monotonicNow, leaseMs: cp.leaseMs });
   const verifier = new PeerVerifier(
     replicationKeys(config.secrets),
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
@@ -59,5 +60,13 @@ export async function startWitness(opts: {
   voterRoutes(app, { voter, verifier });
   await app.listen(serving.listen);
   logger.info({ url: self.url, listen: serving.listen, https: !!serving.https, dataDir: dir }, 'witness listening');
-  return { name, url: self.url, app, close: () => app.close() };
+  return {
+    name,
+    url: self.url,
+    app,
+    close: async () => {
+      await app.close();
+      await files.close();
+    },
+  };
 }

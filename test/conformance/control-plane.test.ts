@@ -25,7 +25,13 @@ const now = () => performance.now();
 controlPlaneConformance('embedded voters', async (): Promise<ControlPlaneHandle> => {
   const root = await mkdtemp(join(tmpdir(), 'mraa-voters-'));
   const dirs = [0, 1, 2].map((i) => join(root, `v${i}`));
-  const start = (i: number) => new Voter({ storage: new VoterFiles(dirs[i]!), now, leaseMs: LEASE_MS });
+  // Every voter's files, closed when the suite ends (a killed voter's included).
+  const files: VoterFiles[] = [];
+  const start = (i: number) => {
+    const storage = new VoterFiles(dirs[i]!);
+    files.push(storage);
+    return new Voter({ storage, now, leaseMs: LEASE_MS });
+  };
   const voters: Array<Voter | undefined> = dirs.map((_, i) => start(i));
   const clients: ControlPlane[] = [];
   return {
@@ -62,6 +68,7 @@ controlPlaneConformance('embedded voters', async (): Promise<ControlPlaneHandle>
     },
     close: async () => {
       await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(files.map((f) => f.close()));
       await rm(root, { recursive: true, force: true });
     },
   };
