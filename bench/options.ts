@@ -12,6 +12,7 @@ export const PHASES = [
   'forced-failover',
   'objects',
   'memory',
+  'signin-pressure',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

@@ -10,6 +10,7 @@ import { type LeaseCost, leaseCost, readLeaseCounters } from './lease-cost.js';
 import { type MemoryFigures, measureUploadMemory } from './memory-phase.js';
 import { measureObjects, type ObjectFigures } from './objects-phase.js';
 import type { Phase } from './options.js';
+import { measureSigninPressure, type SigninPressureFigures } from './signin-pressure-phase.js';
 import { measureStateEvents, type StateEventsFigures } from './state-events-phase.js';
 import { measureThroughput, type ThroughputResult } from './throughput-phase.js';
 
@@ -21,6 +22,8 @@ export interface Results {
   forcedFailover?: ForcedFailoverFigures;
   objects?: ObjectFigures;
   memory?: MemoryFigures;
+  /** Write latency alone and while wrong-password sign-ins are hammered. */
+  signinPressure?: SigninPressureFigures;
   /** The writer lease's renewals and refusals in the measured deployment during the lag and throughput phases. */
   lease?: { leaseMs: number; lag?: LeaseCost; throughput?: LeaseCost };
 }
@@ -53,6 +56,9 @@ export async function runPhase(phase: Phase, ctx: BenchContext, results: Results
       return;
     case 'memory':
       results.memory = await measureUploadMemory(ctx);
+      return;
+    case 'signin-pressure':
+      results.signinPressure = await measureSigninPressure(ctx);
       return;
   }
 }

@@ -93,7 +93,8 @@ async function compare(run: RunSummary): Promise<Comparison | null> {
 }
 
 function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | null): unknown {
-  const { lag, throughput, stateEvents, failover, forcedFailover, lease, objects, memory } = run.results;
+  const { lag, throughput, stateEvents, failover, forcedFailover, lease, objects, memory, signinPressure } =
+    run.results;
   const { values: _values, ...replication } = lag ?? { values: [] };
   return {
     generatedAt: new Date().toISOString(),
@@ -108,6 +109,7 @@ function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | 
     lease: lease ?? null,
     comparedWith: comparison,
     stateEvents: stateEvents ?? null,
+    signinPressure: signinPressure ?? null,
     objects:
       objects || memory
         ? { ...(objects ?? {}), uploadRssDeltaMiB: memory?.uploadRssDeltaMiB ?? null, upload: memory ?? null }
