@@ -4,7 +4,7 @@
  * loopback addresses (each within the per-address limit). Password hashing has a pool of
  * its own and the WAL fdatasync a thread of its own, so writes must not wait behind them.
  */
-import { request } from 'node:http';
+import { wrongSignIn } from '../test/helpers/signin.js';
 import type { BenchContext } from './context.js';
 import { uploadSmallPhoto } from './region-api.js';
 import { type Distribution, distribution } from './stats.js';
@@ -67,29 +67,4 @@ export async function measureSigninPressure(ctx: BenchContext): Promise<SigninPr
     attackers: ATTACKERS,
     signins: Object.fromEntries([...signins].map(([s, n]) => [String(s), n])),
   };
-}
-
-/** A wrong-password sign-in from `from`; resolves to the status (0 when it failed to connect). */
-function wrongSignIn(url: string, from: string, username: string): Promise<number> {
-  const body = JSON.stringify({ username, password: 'wrong-password-guess' });
-  const u = new URL('/auth/signin', url);
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'POST',
-        localAddress: from,
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
 }

@@ -5,10 +5,10 @@
  * hashing had threads of its own, scrypt shared libuv's four threads with the fdatasync
  * that acknowledges a write, and a write waited seconds.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { image } from '../helpers/images.js';
 import { type LocalDeployment, startDeployment } from '../helpers/local-deployment.js';
+import { wrongSignIn } from '../helpers/signin.js';
 
 const BASELINE_MS = 4000;
 const PRESSURE_MS = 8000;
@@ -22,31 +22,6 @@ function percentile(sorted: number[], p: number): number {
 function summary(latencies: number[]) {
   const s = [...latencies].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN };
-}
-
-/** A wrong-password sign-in from `from`; resolves to the status. */
-function signIn(url: string, from: string, username: string): Promise<number> {
-  const body = JSON.stringify({ username, password: 'wrong-password-guess' });
-  const u = new URL('/auth/signin', url);
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'POST',
-        localAddress: from,
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
 }
 
 describe('write latency while sign-ins are hammered', { timeout: 180_000 }, () => {
@@ -89,7 +64,7 @@ describe('write latency while sign-ins are hammered', { timeout: 180_000 }, () =
     const statuses = new Map<number, number>();
     const attackers = Array.from({ length: ATTACKERS }, async (_, i) => {
       for (let n = 0; !stop; n++) {
-        const status = await signIn(url, `127.0.3.${i + 1}`, `nobody-${i}-${n % 5}`);
+        const status = await wrongSignIn(url, `127.0.3.${i + 1}`, `nobody-${i}-${n % 5}`);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status === 429 || status === 0) await new Promise((r) => setTimeout(r, 200));
       }
