@@ -309,6 +309,33 @@ export interface SimStats {
   highestEpoch: number;
 }
 
+/** Every figure at zero (the shortest hand-over at infinity): one run's start, and the sum of runs. */
+export function emptyStats(): SimStats {
+  return {
+    steps: 0,
+    messages: 0,
+    lost: 0,
+    duplicated: 0,
+    commits: 0,
+    creations: 0,
+    fences: 0,
+    switches: 0,
+    forcedSwitches: 0,
+    lifts: 0,
+    failedChanges: 0,
+    reads: 0,
+    failedReads: 0,
+    admissions: 0,
+    admittedMs: 0,
+    maxLeaseWaitMs: 0,
+    minHandoverMs: Number.POSITIVE_INFINITY,
+    crashes: 0,
+    pauses: 0,
+    partitions: 0,
+    highestEpoch: 0,
+  };
+}
+
 export interface SimResult {
   seed: number;
   variant: Variant;
@@ -399,29 +426,8 @@ export class Simulation {
   readonly trace: string[] = [];
   private h = 0x811c9dc5;
   failure: SimResult['failure'];
-  readonly stats: SimStats = {
-    steps: 0,
-    messages: 0,
-    lost: 0,
-    duplicated: 0,
-    commits: 0,
-    creations: 0,
-    fences: 0,
-    switches: 0,
-    forcedSwitches: 0,
-    lifts: 0,
-    failedChanges: 0,
-    reads: 0,
-    failedReads: 0,
-    admissions: 0,
-    admittedMs: 0,
-    maxLeaseWaitMs: 0,
-    minHandoverMs: Number.POSITIVE_INFINITY,
-    crashes: 0,
-    pauses: 0,
-    partitions: 0,
-    highestEpoch: 0,
-  };
+  readonly stats: SimStats = emptyStats();
+
   /** Invariant 1: every record seen, by epoch. */
   private readonly byEpoch = new Map<number, string>();
   /** Invariant 2: the highest epoch among the first k completed operations, for each k. */
