@@ -1,6 +1,7 @@
 /**
  * @module The measurements of a run, in order, and where each puts its figures. The
- * lag and throughput phases also record what the writer lease cost while they ran.
+ * lag and throughput phases also record what the writer lease cost while they ran; the
+ * lag phase also measures PostgreSQL's streaming replication the same way.
  */
 import type { BenchContext } from './context.js';
 import { type FailoverFigures, measureFailover } from './failover-phase.js';
@@ -10,12 +11,15 @@ import { type LeaseCost, leaseCost, readLeaseCounters } from './lease-cost.js';
 import { type MemoryFigures, measureUploadMemory } from './memory-phase.js';
 import { measureObjects, type ObjectFigures } from './objects-phase.js';
 import type { Phase } from './options.js';
+import { measurePostgresLoopback, type PgMeasurement } from './postgres/comparison.js';
 import { measureSigninPressure, type SigninPressureFigures } from './signin-pressure-phase.js';
 import { measureStateEvents, type StateEventsFigures } from './state-events-phase.js';
 import { measureThroughput, type ThroughputResult } from './throughput-phase.js';
 
 export interface Results {
   lag?: LagResult;
+  /** PostgreSQL 15 streaming replication on loopback, measured in the lag phase right after mraa's. */
+  lagPostgres?: PgMeasurement;
   throughput?: ThroughputResult;
   stateEvents?: StateEventsFigures;
   failover?: FailoverFigures;
@@ -34,6 +38,7 @@ export async function runPhase(phase: Phase, ctx: BenchContext, results: Results
       const before = await readLeaseCounters(ctx.deployment);
       results.lag = await measureLag(ctx);
       noteLease(ctx, results, 'lag', leaseCost(before, await readLeaseCounters(ctx.deployment)));
+      results.lagPostgres = await measurePostgresLoopback(ctx, results.lag.lagMs);
       return;
     }
     case 'throughput': {

@@ -1,8 +1,9 @@
 /**
  * @module The outputs of a run: the table of figures against DESIGN §8 on stdout,
- * bench/results/latest.json (every figure with its sample size, the machine) and the
- * two charts beside it; write throughput and lag side by side with a baseline run's
- * (`--baseline`, by default the figures from before the control plane).
+ * bench/results/latest.json (every figure with its sample size, the machine,
+ * PostgreSQL's lag beside mraa's) and the two charts beside it; write throughput and
+ * lag side by side with a baseline run's (`--baseline`, by default the figures from
+ * before the control plane). A `--wan` run writes its own file (wan-report.ts).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { lagChart } from './lag-chart.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions, Phase } from './options.js';
 import type { Results } from './phases.js';
+import { comparisonLine, lagRatios, measured } from './postgres/comparison.js';
 import { checkTargets, type TargetCheck } from './targets.js';
 
 export interface RunSummary {
@@ -96,6 +98,7 @@ function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | 
   const { lag, throughput, stateEvents, failover, forcedFailover, lease, objects, memory, signinPressure } =
     run.results;
   const { values: _values, ...replication } = lag ?? { values: [] };
+  const pg = measured(run.results.lagPostgres);
   return {
     generatedAt: new Date().toISOString(),
     mode: run.options.quick ? 'quick' : 'full',
@@ -103,6 +106,11 @@ function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | 
     commit: run.commit,
     machine: run.machine,
     replication: lag ? replication : null,
+    postgres: run.results.lagPostgres
+      ? pg
+        ? { ...withoutValues(pg), ratios: lag ? lagRatios(lag.lagMs, pg.lagMs) : null }
+        : run.results.lagPostgres
+      : null,
     throughput: throughput ?? null,
     failover: failover ?? null,
     forcedFailover: forcedFailover ?? null,
@@ -119,17 +127,24 @@ function json(run: RunSummary, targets: TargetCheck[], comparison: Comparison | 
   };
 }
 
-const roundNumbers = (_key: string, v: unknown) =>
+const withoutValues = <T extends { values: number[] }>(r: T): Omit<T, 'values'> => {
+  const { values: _values, ...rest } = r;
+  return rest;
+};
+
+export const roundNumbers = (_key: string, v: unknown) =>
   typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
 
 function fmt(value: number | null, unit: string): string {
   if (value === null) return 'n/a';
   if (unit === '') return String(value);
+  if (unit === '×') return `${value.toFixed(2)}×`;
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${unit}`;
 }
 
-function printTable(run: RunSummary, targets: TargetCheck[], comparison: Comparison | null): void {
+/** The figures against their targets, as a table on stdout. */
+export function printTargets(targets: TargetCheck[]): void {
   const rows = [['FIGURE', 'MEASURED', 'TARGET (DESIGN §8)', 'MEETS', 'SAMPLES']];
   for (const t of targets)
     rows.push([t.figure, fmt(t.value, t.unit), t.target, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO', t.samples]);
@@ -139,11 +154,21 @@ function printTable(run: RunSummary, targets: TargetCheck[], comparison: Compari
     console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
+}
+
+function printTable(run: RunSummary, targets: TargetCheck[], comparison: Comparison | null): void {
+  printTargets(targets);
   const { throughput: tp, objects: ob, failover: fo, forcedFailover: ff, lease, lag, stateEvents: se } = run.results;
   console.log('');
   if (lag)
     console.log(
       `replication: ${lag.writesPerSec.toFixed(1)} writes/s; lag p50 ${lag.lagMs.p50.toFixed(2)} ms, p90 ${lag.lagMs.p90.toFixed(2)}, p99 ${lag.lagMs.p99.toFixed(2)}, max ${lag.lagMs.max.toFixed(1)} ms; ${lag.visibleBeforeAck} visible before their 201 arrived; observer found ${lag.observer.foundBy.event} by WAL events, ${lag.observer.foundBy.fallback} by its 2 ms safety poll, using ${(lag.observer.cpuShare * 100).toFixed(0)}% of a core`,
+    );
+  const pg = run.results.lagPostgres;
+  if (pg && 'skipped' in pg) console.log(`PostgreSQL 15 comparison skipped: ${pg.skipped}`);
+  else if (pg)
+    console.log(
+      `PostgreSQL 15 streaming replication, loopback, same run: ${pg.writesPerSec.toFixed(1)} inserts/s; lag p50 ${pg.lagMs.p50.toFixed(2)} ms, p90 ${pg.lagMs.p90.toFixed(2)}, p99 ${pg.lagMs.p99.toFixed(2)}, max ${pg.lagMs.max.toFixed(1)} ms${lag ? `; ${comparisonLine(lag.lagMs, pg.lagMs)}` : ''}`,
     );
   if (tp)
     console.log(

@@ -2,6 +2,7 @@
  * @module The performance targets of DESIGN §8, each checked against a measured figure.
  */
 import type { Results } from './phases.js';
+import { lagRatios, measured } from './postgres/comparison.js';
 
 export interface TargetCheck {
   figure: string;
@@ -38,6 +39,7 @@ export function checkTargets(r: Results): TargetCheck[] {
       met: check(r.lag?.lagMs.p99, (x) => x < 10),
       samples: r.lag ? `${r.lag.lagMs.n} writes` : '-',
     },
+    ...postgresTargets(r),
     {
       figure: 'write throughput, replication on / off',
       field: 'throughput.ratio',
@@ -117,6 +119,38 @@ export function checkTargets(r: Results): TargetCheck[] {
       target: '< 64 MiB (same bound)',
       met: check(r.memory?.shipping.primaryDeltaMiB, (x) => x < 64),
       samples: r.memory ? '1 body' : '-',
+    },
+  ];
+}
+
+/** DESIGN §8 (issue 14): mraa's lag against PostgreSQL 15 streaming replication measured on loopback in the same run. */
+function postgresTargets(r: Results): TargetCheck[] {
+  const pg = measured(r.lagPostgres);
+  const ratios = r.lag && pg ? lagRatios(r.lag.lagMs, pg.lagMs) : undefined;
+  const samples =
+    r.lagPostgres && 'skipped' in r.lagPostgres
+      ? `PostgreSQL skipped: ${r.lagPostgres.skipped}`
+      : r.lag && pg
+        ? `${r.lag.lagMs.n} + ${pg.lagMs.n} writes`
+        : '-';
+  return [
+    {
+      figure: 'replication lag p50, mraa / PostgreSQL 15 (loopback)',
+      field: 'postgres.ratios.p50',
+      value: ratios?.p50 ?? null,
+      unit: '×',
+      target: '≤ 1.0×',
+      met: check(ratios?.p50, (x) => x <= 1.0),
+      samples,
+    },
+    {
+      figure: 'replication lag p99, mraa / PostgreSQL 15 (loopback)',
+      field: 'postgres.ratios.p99',
+      value: ratios?.p99 ?? null,
+      unit: '×',
+      target: '≤ 1.5×',
+      met: check(ratios?.p99, (x) => x <= 1.5),
+      samples,
     },
   ];
 }
