@@ -43,9 +43,15 @@ export interface PeerCallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Connections to one peer: the shipper's window of batches in flight (32,
+ * src/replication/ship-window.ts), its body streams, and the control plane's calls.
+ */
+const SOCKETS_PER_PEER = 48;
+
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER }),
 };
 
 /**
@@ -54,7 +60,7 @@ const agents = {
  */
 export function trustPeerCa(ca: Buffer | string | undefined): void {
   const previous = agents['https:'];
-  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) });
+  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER, ...(ca ? { ca } : {}) });
   previous.destroy();
 }
 

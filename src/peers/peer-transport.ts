@@ -54,6 +54,17 @@ export class HttpPeerTransport implements PeerTransport {
     }
   }
 
+  async hasBody(peer: PeerAddress, sha256: string, options: CallOptions): Promise<boolean> {
+    const res = await this.client.call<{ present: boolean }>(
+      peer.url,
+      'GET',
+      `${BODY_PATH}${sha256}`,
+      undefined,
+      options,
+    );
+    return res.present === true;
+  }
+
   position(peer: PeerAddress, origin: string, options: CallOptions): Promise<LogPosition> {
     return this.client.call<LogPosition>(
       peer.url,

@@ -11,7 +11,10 @@
  *   `durable`. Anything else rejects.
  * - A rejection is transient (unreachable, timed out, refused): the caller retries.
  * - `sendBatch` sends entries as stored (their JSON is not parsed again).
- * - `sendBody` streams a body the peer asked for; the peer checks its SHA-256.
+ * - `sendBody` streams a body; the peer checks its SHA-256. `hasBody` asks whether the
+ *   peer already holds one (before a large body is sent).
+ * - Several `sendBatch` calls may be in flight at once and may arrive out of order;
+ *   the receiver applies a batch only after the one before it (DESIGN §5).
  */
 import type { Readable } from 'node:stream';
 import type { LogEntry } from '../core/change.js';
@@ -71,7 +74,10 @@ export interface BatchResponse {
   applied: number;
   /** The highest sequence of `logId` applied and on the receiver's disk: the origin may compact up to here. */
   durable: number;
-  /** Bodies the receiver needs before it can apply the rest of the batch. */
+  /**
+   * Bodies the receiver waits for: object entries whose body has not arrived are kept
+   * (parked) and applied once it has; the entries after them are applied meanwhile.
+   */
   missingBlobs: string[];
   epoch: number;
   refused?: BatchRefusal;
@@ -88,6 +94,8 @@ export interface DrainStatus {
   backlog: Backlog;
   /** The sequence of the fenced writer's log the target has applied up to. */
   applied?: number;
+  /** Object entries applied up to the barrier but still waiting for their body. */
+  bodiesPending?: number;
 }
 
 export interface CallOptions {
@@ -115,6 +123,8 @@ export interface PeerTransport {
     body: { sha256: string; size: number; stream: Readable },
     options: CallOptions,
   ): Promise<void>;
+  /** Whether `peer` already holds the body. */
+  hasBody(peer: PeerAddress, sha256: string, options: CallOptions): Promise<boolean>;
   /** Where `peer` is in `origin`'s logs (the start-up check of a log's identity). */
   position(peer: PeerAddress, origin: string, options: CallOptions): Promise<LogPosition>;
   /** Whether `peer` has applied `from`'s log up to its barrier for `epoch`. */

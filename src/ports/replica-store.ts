@@ -20,6 +20,10 @@
  * - Progress per origin is a position in one of the origin's logs: (log id, sequence).
  *   A null log id is the origin's first log (progress kept before log ids existed, or
  *   none yet). `recordBarrier` works on an origin never heard of before.
+ * - An object entry whose body has not arrived is parked (`parkObject`, inside the
+ *   applying transaction, so the position moves past it) and applied once the body is
+ *   there (`parkedFor`, `unpark`): the entries after it are not held behind it. Parked
+ *   entries count as references to their body (it is never collected).
  * - Acknowledgements are kept per peer as the position the peer reported on disk.
  * - A rebuild mark stays until cleared: it survives restarts.
  */
@@ -74,6 +78,14 @@ export interface RebuildMark {
   markedAt: number;
 }
 
+/** An object entry of an origin's log kept until its body arrives. */
+export interface ParkedObject {
+  origin: string;
+  logId: string;
+  seq: number;
+  change: ObjectChange;
+}
+
 export type ItemApplyOutcome =
   | { outcome: 'applied' }
   | { outcome: 'duplicate' }
@@ -112,6 +124,19 @@ export interface ReplicaApply {
   latestObject(bucket: string, key: string): ObjectVersion | undefined;
 }
 
+/** Object entries waiting for their body (DESIGN §5: bodies travel beside the log). */
+export interface ParkedObjects {
+  /** Inside the applying transaction. */
+  parkObject(parked: ParkedObject): void;
+  /** Every parked entry waiting for this body, in log order. */
+  parkedFor(sha256: string): ParkedObject[];
+  unpark(parked: Pick<ParkedObject, 'origin' | 'logId' | 'seq'>): void;
+  /** Bodies `origin`'s parked entries wait for, oldest first, at most `limit`. */
+  parkedBodies(origin: string, limit: number): Array<{ sha256: string; size: number }>;
+  /** Parked entries of `origin` at or below `throughSeq` (all without it), and their bodies' bytes. */
+  parkedCount(origin: string, throughSeq?: number): { entries: number; bytes: number };
+}
+
 export interface ReplicaProgress {
   progress(origin: string): OriginProgress;
   /** Inside the applying transaction: the position reached in `origin`'s log `logId`. */
@@ -139,4 +164,4 @@ export interface ReplicaDigests {
   isBodyReferenced(sha256: string): boolean;
 }
 
-export interface ReplicaStore extends ReplicaApply, ReplicaProgress, ConflictStore, ReplicaDigests {}
+export interface ReplicaStore extends ReplicaApply, ParkedObjects, ReplicaProgress, ConflictStore, ReplicaDigests {}

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import type { LogEntry } from '../core/change.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { LogEntry, ObjectChange } from '../core/change.js';
 import { formatHlc, HybridLogicalClock } from '../core/hlc.js';
 import type { BatchRequest } from '../ports/peer-transport.js';
-import { Applier } from './applier.js';
+import { Applier, REORDER_WAIT_MS } from './applier.js';
 import { MemoryBodies, MemoryReplicaStore, newLogId } from './fakes.js';
 
 const ORIGIN = 'us-east-1';
@@ -16,7 +16,6 @@ function setup() {
   const applier = new Applier({
     store,
     clock,
-    bodyExists: (sha) => bodies.exists(sha),
     now: () => now,
   });
   return { store, bodies, applier, clock, advance: (ms: number) => (now += ms) };
@@ -87,26 +86,77 @@ describe('applier (against in-memory ports)', () => {
     expect(store.conflictCount()).toBe(0);
   });
 
-  it('refuses a gap: a batch that starts beyond the next sequence applies nothing', async () => {
-    const { store, applier } = setup();
-    const L1 = newLogId();
-    await applier.apply(batch(L1, [item(1, 'ann')], adopt));
-    const res = await applier.apply(batch(L1, [item(3, 'cy'), item(4, 'dee')]));
-    expect(res).toMatchObject({ logId: L1, applied: 1 });
-    expect(store.item('users', 'cy')).toBeUndefined();
-  });
-
-  it('stops at an object whose body has not arrived, names it, and applies the rest once it has', async () => {
+  it('parks an object whose body has not arrived, applies what follows it, and the object once its body is here', async () => {
     const { store, bodies, applier } = setup();
     const L1 = newLogId();
     const sha = new MemoryBodies().put('png');
     const res = await applier.apply(batch(L1, [item(1, 'ann'), object(2, 'p1', sha), item(3, 'bob')], adopt));
-    expect(res).toMatchObject({ applied: 1, missingBlobs: [sha] });
-    expect(store.item('users', 'bob')).toBeUndefined();
+    // Entries that do not depend on the body are not held behind it.
+    expect(res).toMatchObject({ applied: 3, missingBlobs: [sha] });
+    expect(store.item('users', 'bob')).toBeDefined();
+    expect(store.latestObject('photos', 'p1')).toBeUndefined();
+    expect(store.parkedCount(ORIGIN)).toEqual({ entries: 1, bytes: 3 });
+    expect(store.isBodyReferenced(sha)).toBe(true);
+    // Sent again (a rewind): nothing twice, still waiting for the body.
+    const again = await applier.apply(batch(L1, [object(2, 'p1', sha), item(3, 'bob')]));
+    expect(again).toMatchObject({ applied: 3, missingBlobs: [sha] });
+    expect(store.parkedCount(ORIGIN).entries).toBe(1);
     bodies.put('png');
-    const after = await applier.apply(batch(L1, [object(2, 'p1', sha), item(3, 'bob')]));
-    expect(after).toMatchObject({ applied: 3, missingBlobs: [] });
+    expect(applier.bodyArrived(sha)).toBe(1);
     expect(store.latestObject('photos', 'p1')?.sha256).toBe(sha);
+    expect(store.parkedCount(ORIGIN).entries).toBe(0);
+    const after = await applier.apply(batch(L1, []));
+    expect(after).toMatchObject({ applied: 3, missingBlobs: [] });
+  });
+
+  it('a parked object applied after a later delete of its key stays behind the delete (last writer wins)', async () => {
+    const { store, bodies, applier } = setup();
+    const L1 = newLogId();
+    const sha = new MemoryBodies().put('old photo');
+    const del: LogEntry = {
+      ...object(2, 'p1', sha),
+      change: {
+        ...(object(2, 'p1', sha).change as ObjectChange),
+        versionId: 'v-del',
+        sha256: null,
+        deleteMarker: true,
+        version: { epoch: 1, hlc: formatHlc({ wall: T0 + 5, logical: 0 }), region: ORIGIN },
+      },
+    };
+    await applier.apply(batch(L1, [object(1, 'p1', sha), del], adopt));
+    expect(store.latestObject('photos', 'p1')?.deleteMarker).toBe(true);
+    bodies.put('old photo');
+    applier.bodyArrived(sha);
+    expect(store.latestObject('photos', 'p1')?.deleteMarker).toBe(true);
+    expect(store.conflictCount()).toBe(0);
+  });
+
+  it('applies a batch that overtook the one before it once that one arrives (several in flight)', async () => {
+    const { store, applier } = setup();
+    const L1 = newLogId();
+    await applier.apply(batch(L1, [item(1, 'ann')], adopt));
+    const late = applier.apply(batch(L1, [item(4, 'dee'), item(5, 'eve')]));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.progress(ORIGIN).seq).toBe(1);
+    const first = await applier.apply(batch(L1, [item(2, 'bob'), item(3, 'cy')]));
+    expect(first.applied).toBe(3);
+    expect((await late).applied).toBe(5);
+    expect(store.item('users', 'eve')).toBeDefined();
+  });
+
+  it('refuses a gap: when the batch before never comes (lost), it answers where it is, applying nothing out of order', async () => {
+    vi.useFakeTimers();
+    try {
+      const { store, applier } = setup();
+      const L1 = newLogId();
+      await applier.apply(batch(L1, [item(1, 'ann')], adopt));
+      const orphan = applier.apply(batch(L1, [item(4, 'dee')]));
+      await vi.advanceTimersByTimeAsync(REORDER_WAIT_MS);
+      expect(await orphan).toMatchObject({ applied: 1 });
+      expect(store.item('users', 'dee')).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('follows a new log id only when moved from where it is, keeping what it had of the old one', async () => {
@@ -168,7 +218,6 @@ describe('applier (against in-memory ports)', () => {
     const applier = new Applier({
       store,
       clock: new HybridLogicalClock(),
-      bodyExists: (sha) => bodies.exists(sha),
       onRebuildNeeded: (origin, state) => told.push(`${origin}: ${state.reason}`),
     });
     const L1 = newLogId();

@@ -4,9 +4,16 @@
  * origin's log (log id, sequence). Conflicts resolve last-writer-wins by (epoch, hlc,
  * region); a write that loses is recorded in the conflict log. A batch whose clock is
  * further ahead than the bound is refused whole: nothing applied, nothing adopted.
+ *
+ * Several batches of an origin may be in flight at once (DESIGN §5, streaming): they
+ * are applied one at a time per origin, and a batch that overtook the one before it
+ * waits for it (up to REORDER_WAIT_MS; then the answer says where this region is and
+ * the origin sends again from there). An object entry whose body has not arrived is
+ * parked, the position moves past it, and it is applied when the body arrives
+ * (`bodyArrived`): bodies travel beside the log, and nothing after them waits.
  */
 
-import type { LogEntry } from '../core/change.js';
+import type { LogEntry, ObjectChange } from '../core/change.js';
 import { ClockAheadError, type Hlc } from '../core/hlc.js';
 import type { BatchRequest, BatchResponse, LogPosition } from '../ports/peer-transport.js';
 import { MissingBodyError, type OriginProgress, type ReplicaStore } from '../ports/replica-store.js';
@@ -14,6 +21,12 @@ import { clockAheadMessage, type OriginLinkState } from './link-state.js';
 
 /** Without a batch or heartbeat for this long, an origin may hold writes not heard of here. */
 export const SILENCE_MS = 3000;
+/** How long a batch that overtook its predecessor waits for it before answering where this region is. */
+export const REORDER_WAIT_MS = 2000;
+/** Batches of all origins that may wait for a predecessor at once; more are answered at once. */
+const MAX_WAITING = 256;
+/** Bodies named in an answer (those the oldest parked entries wait for). */
+const MISSING_BODIES_LISTED = 64;
 
 export interface OriginView {
   /** Commit time of the oldest of the origin's writes not applied here, as of the last contact. */
@@ -34,9 +47,12 @@ export interface ApplierDeps {
     | 'setApplied'
     | 'recordBarrier'
     | 'recordConflict'
+    | 'parkObject'
+    | 'parkedFor'
+    | 'unpark'
+    | 'parkedBodies'
   >;
   clock: { observe(remote: Hlc): void };
-  bodyExists: (sha256: string) => Promise<boolean>;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Told when an origin says this region must be rebuilt (the rebuild starts from here). */
   onRebuildNeeded?: (origin: string, state: Extract<OriginLinkState, { kind: 'needs-rebuild' }>) => void;
@@ -52,16 +68,85 @@ export class Applier {
   /** Per origin: the position applied here and known to be on disk. */
   private readonly durableApplied = new Map<string, LogPosition>();
   private readonly appliedListeners = new Set<() => void>();
+  /** Per origin: the last batch in line (batches of one origin are applied one at a time). */
+  private readonly turns = new Map<string, Promise<unknown>>();
+  private waiting = 0;
 
   constructor(private readonly deps: ApplierDeps) {}
 
   async apply(batch: BatchRequest): Promise<Omit<BatchResponse, 'epoch'>> {
-    const answer = await this.applyBatch(batch);
-    const durable = this.durableApplied.get(batch.origin);
-    return { ...answer, durable: durable && durable.logId === answer.logId ? durable.seq : 0 };
+    await this.inTurn(batch);
+    return this.oneAtATime(batch.origin, () => {
+      const answer = this.applyBatch(batch);
+      const durable = this.durableApplied.get(batch.origin);
+      return { ...answer, durable: durable && durable.logId === answer.logId ? durable.seq : 0 };
+    });
   }
 
-  private async applyBatch(batch: BatchRequest): Promise<Answer> {
+  /**
+   * A body has arrived: apply the object entries parked for it (in one transaction), and
+   * tell drain waiters. Returns how many were applied.
+   */
+  bodyArrived(sha256: string): number {
+    const parked = this.deps.store.parkedFor(sha256);
+    if (parked.length === 0) return 0;
+    const applied = this.deps.store.transaction(() => {
+      let n = 0;
+      for (const p of parked) {
+        try {
+          this.applyObject(p.origin, p.change);
+        } catch (err) {
+          if (err instanceof MissingBodyError) continue; // collected again meanwhile: stays parked
+          throw err;
+        }
+        this.deps.store.unpark(p);
+        n++;
+      }
+      return n;
+    });
+    if (applied > 0) for (const l of this.appliedListeners) l();
+    return applied;
+  }
+
+  /** A batch that overtook the one before it waits for it (several are in flight at once). */
+  private async inTurn(batch: BatchRequest): Promise<void> {
+    const first = batch.entries[0];
+    if (!first || batch.move) return;
+    const behind = () => {
+      const row = this.deps.store.progress(batch.origin);
+      return row.logId === batch.logId && row.seq < first.seq - 1;
+    };
+    if (!behind() || this.waiting >= MAX_WAITING) return;
+    this.waiting++;
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, REORDER_WAIT_MS);
+        const off = this.onApplied(() => {
+          if (!behind()) done();
+        });
+        function done() {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private oneAtATime<T>(origin: string, work: () => T): Promise<T> {
+    const before = this.turns.get(origin) ?? Promise.resolve();
+    const run = before.then(work);
+    const tail = run.catch(() => undefined);
+    this.turns.set(origin, tail);
+    void tail.then(() => {
+      if (this.turns.get(origin) === tail) this.turns.delete(origin);
+    });
+    return run;
+  }
+
+  private applyBatch(batch: BatchRequest): Answer {
     const { origin, entries } = batch;
     const row = this.deps.store.progress(origin);
     if (!this.durableApplied.has(origin)) this.firstContact(origin, row);
@@ -75,11 +160,6 @@ export class Applier {
     } else if (batch.logId !== row.logId) {
       return this.unchanged(origin, row, batch);
     }
-    const missing = await this.missingBodies(entries.filter((e) => e.seq > start.seq));
-    let firstMissing = entries.findIndex(
-      (e) => e.change.kind === 'object' && e.change.sha256 !== null && missing.has(e.change.sha256),
-    );
-    const applicable = firstMissing < 0 ? entries : entries.slice(0, firstMissing);
     let result: { applied: number; gap: boolean; from: number };
     try {
       result = this.deps.store.transaction(() => {
@@ -90,21 +170,13 @@ export class Applier {
         let applied = batch.move ? start.seq : now.seq;
         const from = applied;
         let gap = false;
-        for (const entry of applicable) {
+        for (const entry of entries) {
           if (entry.seq <= applied) continue;
           if (entry.seq !== applied + 1) {
             gap = true;
             break;
           }
-          try {
-            this.applyOne(origin, entry);
-          } catch (err) {
-            if (!(err instanceof MissingBodyError)) throw err;
-            // Collected since the check above: ask for it again, keep what was applied.
-            missing.add(err.sha256);
-            firstMissing = entries.indexOf(entry);
-            break;
-          }
+          this.applyOne(origin, start.logId!, entry);
           applied = entry.seq;
         }
         this.deps.store.setApplied(origin, start.logId, applied, batch.originHead, this.now());
@@ -119,7 +191,7 @@ export class Applier {
       const { from, applied } = result;
       this.deps.onApplied(
         origin,
-        applicable.filter((e) => e.seq > from && e.seq <= applied),
+        entries.filter((e) => e.seq > from && e.seq <= applied),
       );
     }
     if (this.view(origin)?.state.kind === 'refused') {
@@ -131,16 +203,15 @@ export class Applier {
       const reached = { logId: start.logId, seq: result.applied };
       void this.deps.store.durable().then(() => this.noteDurable(origin, reached));
     }
-    const reachedEnd =
-      firstMissing < 0 && !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
+    const reachedEnd = !result.gap && (entries.length === 0 || result.applied >= entries[entries.length - 1]!.seq);
     this.setView(origin, {
       pendingSince: reachedEnd
         ? batch.pendingSince
         : (entries.find((e) => e.seq > result.applied)?.createdAt ?? batch.pendingSince),
       state: this.stateAfter(origin, batch),
     });
-    if (applicable.length > 0) for (const l of this.appliedListeners) l();
-    return { logId: start.logId, applied: result.applied, missingBlobs: [...missing] };
+    if (result.applied > result.from || start.logId !== row.logId) for (const l of this.appliedListeners) l();
+    return { logId: start.logId, applied: result.applied, missingBlobs: this.missingBodies(origin) };
   }
 
   /** Replica lag behind `origin` in ms: the age of the oldest of its writes not applied here. */
@@ -183,7 +254,12 @@ export class Applier {
   /** The answer when nothing was applied: where this region is in the origin's logs. */
   private unchanged(origin: string, row: OriginProgress, batch: BatchRequest): Answer {
     this.setView(origin, { pendingSince: batch.pendingSince, state: this.stateAfter(origin, batch) });
-    return { logId: row.logId, applied: row.seq, missingBlobs: [] };
+    return { logId: row.logId, applied: row.seq, missingBlobs: this.missingBodies(origin) };
+  }
+
+  /** The bodies this region waits for from `origin` (the oldest parked first). */
+  private missingBodies(origin: string): string[] {
+    return this.deps.store.parkedBodies(origin, MISSING_BODIES_LISTED).map((b) => b.sha256);
   }
 
   private refuse(origin: string, row: OriginProgress, batch: BatchRequest, err: ClockAheadError): Answer {
@@ -238,7 +314,7 @@ export class Applier {
     this.origins.set(origin, { ...view, lastContactAt: this.now() });
   }
 
-  private applyOne(origin: string, entry: LogEntry): void {
+  private applyOne(origin: string, logId: string, entry: LogEntry): void {
     const change = entry.change;
     if (change.kind === 'barrier') {
       this.deps.store.recordBarrier(origin, change.epoch, entry.seq);
@@ -260,6 +336,17 @@ export class Applier {
       }
       return;
     }
+    try {
+      this.applyObject(origin, change);
+    } catch (err) {
+      if (!(err instanceof MissingBodyError)) throw err;
+      // The body travels beside the log: keep the entry until it is here, go on meanwhile.
+      this.deps.store.parkObject({ origin, logId, seq: entry.seq, change });
+    }
+  }
+
+  /** Last-writer-wins by version: applied in any order, the same versions end up latest. */
+  private applyObject(origin: string, change: ObjectChange): void {
     const before = this.deps.store.latestObject(change.bucket, change.key);
     const outcome = this.deps.store.applyObject(change);
     if (outcome === 'not-latest' && before && before.version.region !== change.version.region) {
@@ -272,16 +359,6 @@ export class Applier {
         winner: before,
       });
     }
-  }
-
-  private async missingBodies(entries: LogEntry[]): Promise<Set<string>> {
-    const missing = new Set<string>();
-    for (const e of entries) {
-      const c = e.change;
-      if (c.kind === 'object' && c.sha256 !== null && !missing.has(c.sha256) && !(await this.deps.bodyExists(c.sha256)))
-        missing.add(c.sha256);
-    }
-    return missing;
   }
 
   private now(): number {

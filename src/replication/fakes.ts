@@ -5,21 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Change, ItemChange, LogEntry, ObjectChange } from '../core/change.js';
+import type { Change, ItemChange, ObjectChange } from '../core/change.js';
 import { DomainError } from '../core/errors.js';
 import { compareVersions } from '../core/version.js';
 import type { ChangeLog, EntryAfter, LogSegment, LogStats, RawLogEntry } from '../ports/change-log.js';
 import type { ObjectBodies, StoredBody } from '../ports/object-bodies.js';
 import type { ObjectVersion } from '../ports/object-store.js';
-import type {
-  BatchHead,
-  BatchResponse,
-  CallOptions,
-  DrainStatus,
-  LogPosition,
-  PeerAddress,
-  PeerTransport,
-} from '../ports/peer-transport.js';
+import type { LogPosition } from '../ports/peer-transport.js';
 import {
   type ConflictRecord,
   type DataDigest,
@@ -28,12 +20,12 @@ import {
   type NewConflict,
   type ObjectApplyOutcome,
   type OriginProgress,
+  type ParkedObject,
   type PeerAck,
   type RebuildMark,
   type ReplicaStore,
 } from '../ports/replica-store.js';
 import type { StoredItem } from '../ports/table-store.js';
-import type { Applier } from './applier.js';
 
 let ids = 0;
 /** A log id: 32 hex digits, different each call. */
@@ -206,10 +198,11 @@ interface StoreState {
   objects: Map<string, ObjectVersion[]>;
   progress: Map<string, OriginProgress>;
   conflicts: ConflictRecord[];
+  parked: ParkedObject[];
 }
 
 export class MemoryReplicaStore implements ReplicaStore {
-  private state: StoreState = { items: new Map(), objects: new Map(), progress: new Map(), conflicts: [] };
+  private state: StoreState = { items: new Map(), objects: new Map(), progress: new Map(), conflicts: [], parked: [] };
   private readonly ackRows = new Map<string, PeerAck>();
   private readonly marks = new Map<string, RebuildMark>();
   private depth = 0;
@@ -346,61 +339,41 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
 
   isBodyReferenced(sha256: string): boolean {
-    return [...this.state.objects.values()].some((vs) => vs.some((v) => v.sha256 === sha256));
+    return (
+      this.state.parked.some((p) => p.change.sha256 === sha256) ||
+      [...this.state.objects.values()].some((vs) => vs.some((v) => v.sha256 === sha256))
+    );
+  }
+
+  parkObject(parked: ParkedObject): void {
+    if (this.state.parked.some((p) => samePlace(p, parked))) return;
+    this.state.parked.push(structuredClone(parked));
+  }
+
+  parkedFor(sha256: string): ParkedObject[] {
+    return this.state.parked.filter((p) => p.change.sha256 === sha256).map((p) => structuredClone(p));
+  }
+
+  unpark(parked: Pick<ParkedObject, 'origin' | 'logId' | 'seq'>): void {
+    this.state.parked = this.state.parked.filter((p) => !samePlace(p, parked));
+  }
+
+  parkedBodies(origin: string, limit: number): Array<{ sha256: string; size: number }> {
+    const out = new Map<string, number>();
+    for (const p of this.state.parked)
+      if (p.origin === origin && p.change.sha256) out.set(p.change.sha256, p.change.size);
+    return [...out].slice(0, limit).map(([sha256, size]) => ({ sha256, size }));
+  }
+
+  parkedCount(origin: string, throughSeq = Number.MAX_SAFE_INTEGER): { entries: number; bytes: number } {
+    const mine = this.state.parked.filter((p) => p.origin === origin && p.seq <= throughSeq);
+    return { entries: mine.length, bytes: mine.reduce((n, p) => n + p.change.size, 0) };
   }
 }
 
-/**
- * A transport that hands batches straight to an applier (as the HTTP route does,
- * entries parsed from their stored JSON) and bodies to the receiver's bodies.
- * `cut` makes every call fail as an unreachable peer would; `tamper` rewrites answers.
- */
-export class LoopbackTransport implements PeerTransport {
-  cut = false;
-  sent: BatchHead[] = [];
-  tamper: ((res: BatchResponse) => BatchResponse) | undefined;
-
-  constructor(
-    private readonly receiver: { applier: Applier; store: ReplicaStore; bodies: MemoryBodies; epoch?: number },
-  ) {}
-
-  async sendBatch(
-    _peer: PeerAddress,
-    head: BatchHead,
-    entries: readonly RawLogEntry[],
-    _options: CallOptions,
-  ): Promise<BatchResponse> {
-    if (this.cut) throw new Error('ECONNREFUSED');
-    this.sent.push(head);
-    const parsed: LogEntry[] = entries.map((e) => ({
-      seq: e.seq,
-      createdAt: e.createdAt,
-      bytes: e.bytes,
-      change: JSON.parse(e.json) as Change,
-    }));
-    const res = {
-      ...(await this.receiver.applier.apply({ ...head, entries: parsed })),
-      epoch: this.receiver.epoch ?? 1,
-    };
-    return this.tamper ? this.tamper(res) : res;
-  }
-
-  async sendBody(
-    _peer: PeerAddress,
-    body: { sha256: string; size: number; stream: Readable },
-    _options: CallOptions,
-  ): Promise<void> {
-    if (this.cut) throw new Error('ECONNREFUSED');
-    await this.receiver.bodies.write(body.stream, { expectSha256: body.sha256 });
-  }
-
-  async position(_peer: PeerAddress, origin: string): Promise<LogPosition> {
-    if (this.cut) throw new Error('ECONNREFUSED');
-    const row = this.receiver.store.progress(origin);
-    return { logId: row.logId, seq: row.seq };
-  }
-
-  async drainStatus(): Promise<DrainStatus> {
-    throw new Error('not used');
-  }
+function samePlace(
+  a: Pick<ParkedObject, 'origin' | 'logId' | 'seq'>,
+  b: Pick<ParkedObject, 'origin' | 'logId' | 'seq'>,
+) {
+  return a.origin === b.origin && a.logId === b.logId && a.seq === b.seq;
 }

@@ -162,6 +162,7 @@ export function replicationTraffic(metrics: Metrics): {
         shippedBodies.inc({ peer: peer.name });
         shippedBodyBytes.inc({ peer: peer.name }, body.size);
       },
+      hasBody: (peer, sha256, options) => transport.hasBody(peer, sha256, options),
       position: (peer, origin, options) => transport.position(peer, origin, options),
       drainStatus: (peer, from, epoch, options) => transport.drainStatus(peer, from, epoch, options),
     }),

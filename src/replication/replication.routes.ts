@@ -67,7 +67,7 @@ export interface ReplicationRouteDeps {
   /** The state record this region follows, and the highest epoch it knows. */
   state: { get(appId: string): StateRecord | undefined; highestEpoch(): number };
   log: Pick<ChangeLog, 'stats' | 'segments'>;
-  bodies: Pick<ObjectBodies, 'write' | 'release'>;
+  bodies: Pick<ObjectBodies, 'write' | 'release' | 'exists'>;
   store: Pick<ReplicaStore, 'progress' | 'digest' | 'keyFingerprints' | 'conflicts' | 'conflictCount'>;
   requireAdmin: Guard;
   /** Told when a peer's batch carries a newer epoch than this region knows (it only prompts a register read). */
@@ -102,8 +102,14 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
       if (!body || typeof body.pipe !== 'function')
         throw new DomainError('invalid_request', 'expected an application/octet-stream body');
       const written = await deps.bodies.write(body, { expectSha256: sha256 });
+      // Held until the objects that waited for it are applied (then they refer to it).
+      deps.replicator.bodyArrived(written.sha256);
       deps.bodies.release(written.sha256);
       return reply.code(201).send({ sha256: written.sha256, size: written.size });
+    });
+    scope.get(`${BODY_PATH}:sha256`, peer, async (request) => {
+      const { sha256 } = parseWith(shaParams, request.params, 'path');
+      return { sha256, present: await deps.bodies.exists(sha256) };
     });
   });
 

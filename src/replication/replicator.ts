@@ -72,7 +72,6 @@ export class Replicator {
     this.applier = new Applier({
       store,
       clock: deps.clock,
-      bodyExists: (sha) => deps.bodies.exists(sha),
       logger: deps.logger,
       onRebuildNeeded: (origin, state) => this.tell({ side: 'origin', origin, state }),
       ...(deps.onApplied ? { onApplied: deps.onApplied } : {}),
@@ -117,6 +116,7 @@ export class Replicator {
   }
 
   start(): void {
+    void this.applyArrivedBodies();
     for (const s of this.shippers) s.start();
     const gc = () => {
       this.maintenance
@@ -198,7 +198,24 @@ export class Replicator {
     this.maintenance.maybeCompact(true);
   }
 
-  /** Wait until `from`'s log is applied here up to its barrier for `epoch`, or `waitMs` passes. */
+  /** A body has arrived from a peer: apply the object entries that waited for it. */
+  bodyArrived(sha256: string): void {
+    this.applier.bodyArrived(sha256);
+  }
+
+  /** Parked entries whose body arrived before the process stopped (it stopped in between). */
+  private async applyArrivedBodies(): Promise<void> {
+    for (const peer of this.deps.peers) {
+      for (const { sha256 } of this.deps.store.parkedBodies(peer.name, Number.MAX_SAFE_INTEGER)) {
+        if (await this.deps.bodies.exists(sha256)) this.applier.bodyArrived(sha256);
+      }
+    }
+  }
+
+  /**
+   * Wait until `from`'s log is applied here up to its barrier for `epoch`, every object
+   * up to it with its body, or `waitMs` passes.
+   */
   async waitDrained(from: string, epoch: number, waitMs: number): Promise<DrainStatus> {
     const check = () => localDrainStatus(this.deps.store, from, epoch);
     let status = check();

@@ -1,9 +1,12 @@
 /**
- * @module A shipper per peer: sends the entries of this region's change log after the
+ * @module A shipper per peer: streams the entries of this region's change log after the
  * peer's position, in batches, as soon as they are durable (woken by the log, no
- * polling interval); streams the object bodies the peer lacks; backs off while the
- * peer is unreachable. An idle shipper sends an empty batch as a heartbeat, so both
- * sides know the link is up and how far behind they are.
+ * polling interval), several batches in flight within a window (src/replication/
+ * ship-window.ts), answers taken as they come back; object bodies go beside the log by
+ * workers of their own (src/replication/body-shipper.ts). A lost, late or refused batch
+ * rewinds the stream to where the peer really is. It probes one batch at a time while
+ * the peer is unreachable, with backoff. An idle shipper sends an empty batch as a
+ * heartbeat, so both sides know the link is up and how far behind they are.
  *
  * Positions are (log id, sequence) pairs (src/ports/change-log.ts): the shipper moves
  * the peer from one of this region's log ids to the next once it has all of the
@@ -15,17 +18,17 @@ import type { Logger } from 'pino';
 import type { ObjectChange } from '../core/change.js';
 import type { ChangeLog, LogSegment, RawLogEntry } from '../ports/change-log.js';
 import type { ObjectBodies } from '../ports/object-bodies.js';
-import {
-  type BatchHead,
-  type BatchRefusal,
-  type BatchResponse,
-  BodyNotHereError,
-  type LogPosition,
-  type PeerAddress,
-  type PeerTransport,
+import type {
+  BatchHead,
+  BatchRefusal,
+  BatchResponse,
+  LogPosition,
+  PeerAddress,
+  PeerTransport,
 } from '../ports/peer-transport.js';
 import type { RebuildMark, RebuildReason } from '../ports/replica-store.js';
 import { Signal } from '../util/signal.js';
+import { type BodyFigures, BodyShipper } from './body-shipper.js';
 import {
   clockAheadMessage,
   compactedMessage,
@@ -43,6 +46,7 @@ import {
   segmentIndex,
   sequenceOf,
 } from './log-position.js';
+import { type Flight, ShipWindow, type WindowLimits } from './ship-window.js';
 
 export const BATCH_MAX_ENTRIES = 1000;
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
@@ -51,8 +55,6 @@ export const HEARTBEAT_MS = 1000;
 export const BATCH_TIMEOUT_MS = 5000;
 export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 2000;
-/** Object bodies a shipper streams to its peer at once. */
-export const BLOB_STREAMS = 3;
 
 export interface PeerFigures {
   name: string;
@@ -70,6 +72,10 @@ export interface PeerFigures {
   state: PeerLinkState;
   /** Entries the peer holds of a log id of ours that this region lost (restore, lost tail). */
   notice: string | null;
+  /** Batches on their way or unanswered: how many, their entries and bytes of JSON. */
+  inFlight: { batches: number; entries: number; bytes: number };
+  /** Object bodies on their way beside the log. */
+  bodies: BodyFigures;
 }
 
 export interface ShipperDeps {
@@ -93,14 +99,9 @@ export interface ShipperDeps {
   marks: { markRebuild(mark: RebuildMark): void; clearRebuild(peer: string): void };
   /** Told when the peer is marked as needing a rebuild: where a rebuild starts from. */
   onNeedsRebuild?: (mark: RebuildMark) => void;
+  /** The window of batches in flight (default: ship-window.ts's WINDOW). */
+  window?: WindowLimits;
   now?: () => number;
-}
-
-/** The peer refused a whole batch: nothing of it was applied. */
-class BatchRefusedError extends Error {
-  constructor(readonly refusal: BatchRefusal) {
-    super(refusal.message);
-  }
 }
 
 export class Shipper {
@@ -111,9 +112,19 @@ export class Shipper {
   /** The same two, as sequences of this region's log. */
   private acked: number;
   private durableAcked: number;
+  /** Where the batches in flight of the current generation end: the next one follows it. */
+  private sentPos: LogPosition;
+  /** The window ordinal from which answers were made after `position` was learnt. */
+  private positionLearntAt = 0;
+  private readonly window: ShipWindow;
+  private readonly bodiesOut: BodyShipper;
   private state: PeerLinkState = { kind: 'shipping' };
   private notice: string | null = null;
   private connected = false;
+  /** A batch of this round failed (unreachable, refused): the loop backs off. */
+  private failed = false;
+  /** After a failure, one batch at a time until the peer answers again. */
+  private probing = false;
   private lastAckAt: number | null = null;
   private lastError: string | null = null;
   private stopped = false;
@@ -130,8 +141,18 @@ export class Shipper {
   constructor(private readonly deps: ShipperDeps) {
     this.position = deps.initial ?? { logId: null, seq: 0 };
     this.durablePos = this.position;
+    this.sentPos = this.position;
     this.acked = this.sequenceOf(this.position);
     this.durableAcked = this.acked;
+    this.window = new ShipWindow(deps.window);
+    this.bodiesOut = new BodyShipper({
+      peer: deps.peer,
+      bodies: deps.bodies,
+      transport: deps.transport,
+      logger: deps.logger,
+      signal: this.stopping.signal,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
     if (deps.mark) this.state = stateOf(deps.mark);
     this.unsubscribe = deps.log.onDurable(() => this.wake.notify());
   }
@@ -169,38 +190,29 @@ export class Shipper {
     this.stopped = true;
     this.unsubscribe();
     this.stopping.abort();
+    this.bodiesOut.stop();
     this.wake.notify();
     await this.loop;
   }
 
   /**
-   * One step of the loop that `start()` runs: ship one batch of what is pending (an
-   * empty batch is the heartbeat). Returns whether the peer acknowledged.
+   * One round of what `start()` runs: fill the window with what is pending (or send a
+   * heartbeat) and wait for every answer. Returns whether the peer acknowledged them all.
    */
   async shipOnce(): Promise<boolean> {
-    try {
-      if (this.state.kind === 'needs-rebuild') await this.heartbeatWhileMarked();
-      else await this.shipPlanned();
-      this.connected = true;
-      this.lastError = null;
-      this.backoff = BACKOFF_MIN_MS;
-      return true;
-    } catch (err) {
-      if (err instanceof BatchRefusedError) {
-        this.connected = true;
-        this.refused(err.refusal);
-      } else {
-        if (this.connected || this.lastError === null) {
-          this.deps.logger.warn(
-            { peer: this.peer, err: (err as Error).message },
-            'replication: peer unreachable, backing off',
-          );
-        }
-        this.connected = false;
-      }
-      this.lastError = (err as Error).message;
-      return false;
+    this.failed = false;
+    if (this.state.kind === 'needs-rebuild') {
+      await this.heartbeatWhileMarked();
+    } else {
+      if (!this.fill()) this.launch(true);
+      await this.window.settled();
     }
+    return !this.failed;
+  }
+
+  /** Resolves once no object body is waiting or on its way to the peer. */
+  bodiesSettled(): Promise<void> {
+    return this.bodiesOut.idle();
   }
 
   /**
@@ -239,75 +251,165 @@ export class Shipper {
       lastError: this.lastError,
       state: this.state,
       notice: this.notice,
+      inFlight: { batches: this.window.size, entries: this.window.entries, bytes: this.window.bytes },
+      bodies: this.bodiesOut.figures(),
     };
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const pending = this.state.kind !== 'needs-rebuild' && this.deps.log.durableHead() > this.acked;
-      if (!pending && this.connected) {
-        const woken = await this.wake.wait(HEARTBEAT_MS);
+      if (this.state.kind === 'needs-rebuild') {
+        this.failed = false;
+        await this.heartbeatWhileMarked();
+        if (!this.stopped) await this.wake.wait(this.failed ? this.nextBackoff() : HEARTBEAT_MS);
+        continue;
+      }
+      this.fill();
+      if (this.failed) {
+        // Wait, then probe with one batch (what is still in the air steers nothing).
+        await this.wake.wait(this.nextBackoff()).then(() => undefined);
         if (this.stopped) break;
-        if (woken) continue;
+        this.failed = false;
+        this.launch(true);
+        continue;
       }
-      const ok = await this.shipOnce();
-      if (!ok && !this.stopped) {
-        await this.wake.wait(this.backoff).then(() => undefined);
-        this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+      if (this.window.currentSize > 0) {
+        await this.wake.wait(HEARTBEAT_MS); // an answer or a newly durable write
+        continue;
       }
+      if (this.deps.log.durableHead() > this.acked && this.connected) continue;
+      const woken = await this.wake.wait(HEARTBEAT_MS);
+      if (this.stopped) break;
+      if (!woken && this.window.currentSize === 0) this.launch(true);
     }
   }
 
-  private async shipPlanned(): Promise<void> {
-    const plan = this.plan();
-    const entries =
-      plan.after < plan.upTo
-        ? this.deps.log.readRawAfter(plan.after, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, plan.upTo)
-        : [];
-    if (plan.after < plan.upTo && entries[0]?.seq !== plan.after + 1) {
+  private nextBackoff(): number {
+    const wait = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    return wait;
+  }
+
+  /** Launch batches while there is something durable to send and room in the window. Returns whether any left. */
+  private fill(): boolean {
+    let any = false;
+    while (!this.stopped && !this.failed && this.state.kind !== 'needs-rebuild' && this.launch(false)) any = true;
+    return any;
+  }
+
+  /**
+   * Send the next batch after what is in flight, without waiting for its answer. An
+   * empty batch (the heartbeat, or a move to a new log id) only with `heartbeat`.
+   * Returns whether a batch left.
+   */
+  private launch(heartbeat: boolean): boolean {
+    if (this.state.kind === 'needs-rebuild' || !this.window.hasRoom(this.probing)) return false;
+    const log = this.deps.log;
+    const plan = planBatch(log.segments(), this.sentPos, log.durableHead());
+    const pending = plan.after < plan.upTo;
+    if (!pending && !heartbeat && !plan.move) return false;
+    if (plan.move && this.window.currentSize > 0) return false; // a move travels alone
+    const entries = pending ? log.readRawAfter(plan.after, BATCH_MAX_ENTRIES, BATCH_MAX_BYTES, plan.upTo) : [];
+    if (pending && entries[0]?.seq !== plan.after + 1) {
       // Compacted past the peer's position (a new peer, or one restored from an old backup).
-      const tail = this.deps.log.stats().tail;
-      this.markRebuild('compacted', compactedMessage(this.peer, plan.after + 1, tail));
-      return;
+      this.markRebuild('compacted', compactedMessage(this.peer, plan.after + 1, log.stats().tail));
+      return false;
     }
-    await this.send(plan, entries);
-  }
-
-  private async send(plan: BatchPlan, entries: RawLogEntry[]): Promise<void> {
-    const { log, peer, self } = this.deps;
     const last = entries[entries.length - 1];
-    const durableHead = log.durableHead();
+    let bytes = 0;
+    for (const e of entries) bytes += e.json.length;
+    const flight = this.window.open({
+      logId: plan.logId,
+      after: plan.after,
+      last: last?.seq ?? plan.after,
+      entries: entries.length,
+      bytes,
+      launchedAt: this.now(),
+      exclusive: plan.move !== undefined,
+    });
+    this.sentPos = { logId: plan.logId, seq: flight.last };
+    for (const e of entries) {
+      if (e.kind !== 'object') continue;
+      const change = JSON.parse(e.json) as ObjectChange;
+      if (change.sha256) this.bodiesOut.want(change.sha256, change.size);
+    }
     // Only a batch cut short leaves entries behind: then say how old the first of them is.
+    const durableHead = log.durableHead();
     const next = last && last.seq < durableHead ? log.readRawAfter(last.seq, 1)[0] : undefined;
     const head: BatchHead = {
-      origin: self,
+      origin: this.deps.self,
       logId: plan.logId,
       ...(plan.move ? { move: plan.move } : {}),
       originHead: durableHead,
       pendingSince: next?.createdAt ?? null,
       epoch: this.deps.epoch(),
     };
-    let res = await this.post(head, entries);
-    if (res.missingBlobs.length > 0 && !res.refused) {
-      const sizes = new Map<string, number>();
-      for (const e of entries) {
-        if (e.kind !== 'object') continue;
-        const change = JSON.parse(e.json) as ObjectChange;
-        if (change.sha256) sizes.set(change.sha256, change.size);
+    this.post(head, entries).then(
+      (res) => this.answered(flight, res),
+      (err: Error) => this.lost(flight, err),
+    );
+    return true;
+  }
+
+  private answered(flight: Flight, res: BatchResponse): void {
+    this.window.close(flight);
+    try {
+      if (this.stopped) return;
+      if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(this.peer, res.epoch);
+      for (const sha of res.missingBlobs) this.bodiesOut.want(sha, 0, flight.launchedAt);
+      this.connected = true;
+      this.lastError = null;
+      this.backoff = BACKOFF_MIN_MS;
+      this.probing = false;
+      if (res.refused) {
+        this.refused(res.refused);
+        this.lastError = res.refused.message;
+        this.rewind(true);
+        return;
       }
-      await eachConcurrently(res.missingBlobs, BLOB_STREAMS, (sha) => this.sendBody(sha, sizes.get(sha) ?? 0));
-      // The move (if any) is done: send the rest in the log the receiver now follows.
-      if (res.logId === plan.logId) {
-        const { move: _done, ...rest } = head;
-        res = await this.post(
-          rest,
-          entries.filter((e) => e.seq > res.applied),
-        );
-      }
+      if (!this.isNews(flight, res)) return;
+      this.accept(res);
+      this.positionLearntAt = this.window.nextToLeave;
+      // The peer is not where this batch left it: one before it was lost or late, or the
+      // receiver did not follow (a move refused, a peer restored): go on from where it is.
+      const reached = res.logId === flight.logId && res.applied >= flight.last;
+      if (this.window.isCurrent(flight) && !reached) this.rewind(false);
+    } finally {
+      this.wake.notify();
     }
-    if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(peer.name, res.epoch);
-    if (res.refused) throw new BatchRefusedError(res.refused);
-    this.accept(res);
+  }
+
+  private lost(flight: Flight, err: Error): void {
+    this.window.close(flight);
+    if (!this.stopped && this.window.isCurrent(flight)) {
+      if (this.connected || this.lastError === null) {
+        this.deps.logger.warn({ peer: this.peer, err: err.message }, 'replication: peer unreachable, backing off');
+      }
+      this.connected = false;
+      this.lastError = err.message;
+      this.rewind(true);
+    }
+    this.wake.notify();
+  }
+
+  /** Start again from the peer's position; with `failed`, after a backoff. */
+  private rewind(failed: boolean): void {
+    this.window.rewind();
+    this.sentPos = this.position;
+    if (failed) {
+      this.failed = true;
+      this.probing = true;
+    }
+  }
+
+  /**
+   * Whether an answer tells something new: one made after the current position was
+   * learnt is believed (even lower: the peer was restored); an older one, which may
+   * have been overtaken by later answers, only if it moves the position on.
+   */
+  private isNews(flight: Flight, res: BatchResponse): boolean {
+    if (flight.ordinal >= this.positionLearntAt) return true;
+    return res.logId === this.position.logId && res.applied > this.position.seq;
   }
 
   /** Take the peer's answer: where it is, and what of it is on its disk. */
@@ -362,7 +464,16 @@ export class Shipper {
         rebuild: { reason: state.reason, message: state.message },
       },
       [],
-    );
+    ).catch((err: Error) => {
+      this.connected = false;
+      this.lastError = err.message;
+      this.failed = true;
+      return undefined;
+    });
+    if (!res || this.stopped) return;
+    this.connected = true;
+    this.lastError = null;
+    this.backoff = BACKOFF_MIN_MS;
     if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(this.peer, res.epoch);
     const moved = res.logId !== this.position.logId || res.applied !== this.position.seq;
     this.position = { logId: res.logId, seq: res.applied };
@@ -379,6 +490,8 @@ export class Shipper {
     this.acked = this.sequenceOf(this.position);
     this.durableAcked = this.acked;
     this.durablePos = this.position;
+    this.rewind(false);
+    this.positionLearntAt = this.window.nextToLeave;
     this.wake.notify();
   }
 
@@ -398,6 +511,8 @@ export class Shipper {
     this.acked = this.sequenceOf(position);
     this.durableAcked = this.acked;
     this.durablePos = position;
+    this.rewind(false);
+    this.positionLearntAt = this.window.nextToLeave;
     this.deps.onAck(this.peer);
     this.wake.notify();
   }
@@ -465,15 +580,6 @@ export class Shipper {
     });
   }
 
-  private async sendBody(sha256: string, size: number): Promise<void> {
-    if (!(await this.deps.bodies.exists(sha256))) throw new BodyNotHereError(sha256);
-    await this.deps.transport.sendBody(
-      this.deps.peer,
-      { sha256, size, stream: this.deps.bodies.read(sha256) },
-      { timeoutMs: 60_000 + Math.ceil(size / 1000), signal: this.stopping.signal },
-    );
-  }
-
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
@@ -486,16 +592,4 @@ function stateOf(mark: RebuildMark): PeerLinkState {
     message: mark.message,
     since: new Date(mark.markedAt).toISOString(),
   };
-}
-
-async function eachConcurrently<T>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

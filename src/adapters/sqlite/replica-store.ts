@@ -16,6 +16,7 @@ import {
   type NewConflict,
   type ObjectApplyOutcome,
   type OriginProgress,
+  type ParkedObject,
   type PeerAck,
   type RebuildMark,
   type RebuildReason,
@@ -76,7 +77,23 @@ export class SqliteReplicaStore implements ReplicaStore {
         'SELECT id, detected_at, kind, name, key, origin, loser, winner FROM conflicts WHERE id > ? ORDER BY id LIMIT ?',
       ),
       conflictCount: db.prepare('SELECT COUNT(*) AS n FROM conflicts'),
-      referenced: db.prepare('SELECT 1 FROM object_versions WHERE sha256 = ? LIMIT 1'),
+      referenced: db.prepare(
+        'SELECT 1 FROM object_versions WHERE sha256 = ? UNION ALL SELECT 1 FROM parked_objects WHERE sha256 = ? LIMIT 1',
+      ),
+      park: db.prepare(
+        `INSERT INTO parked_objects (origin, log_id, seq, sha256, size, change, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      parkedFor: db.prepare(
+        'SELECT origin, log_id, seq, change FROM parked_objects WHERE sha256 = ? ORDER BY origin, parked_at, seq',
+      ),
+      unpark: db.prepare('DELETE FROM parked_objects WHERE origin = ? AND log_id = ? AND seq = ?'),
+      parkedBodies: db.prepare(
+        'SELECT sha256, MAX(size) AS size FROM parked_objects WHERE origin = ? GROUP BY sha256 ORDER BY MIN(parked_at) LIMIT ?',
+      ),
+      parkedCount: db.prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM parked_objects WHERE origin = ? AND seq <= ?',
+      ),
     };
   }
 
@@ -201,7 +218,37 @@ export class SqliteReplicaStore implements ReplicaStore {
   }
 
   isBodyReferenced(sha256: string): boolean {
-    return this.stmts.referenced.get(sha256) !== undefined;
+    return this.stmts.referenced.get(sha256, sha256) !== undefined;
+  }
+
+  parkObject(p: ParkedObject): void {
+    const c = p.change;
+    this.stmts.park.run(p.origin, p.logId, p.seq, c.sha256, c.size, JSON.stringify(c), Date.now());
+  }
+
+  parkedFor(sha256: string): ParkedObject[] {
+    return (this.stmts.parkedFor.all(sha256) as Row[]).map((r) => ({
+      origin: String(r.origin),
+      logId: String(r.log_id),
+      seq: Number(r.seq),
+      change: JSON.parse(String(r.change)) as ObjectChange,
+    }));
+  }
+
+  unpark(p: Pick<ParkedObject, 'origin' | 'logId' | 'seq'>): void {
+    this.stmts.unpark.run(p.origin, p.logId, p.seq);
+  }
+
+  parkedBodies(origin: string, limit: number): Array<{ sha256: string; size: number }> {
+    return (this.stmts.parkedBodies.all(origin, limit) as Row[]).map((r) => ({
+      sha256: String(r.sha256),
+      size: Number(r.size),
+    }));
+  }
+
+  parkedCount(origin: string, throughSeq = Number.MAX_SAFE_INTEGER): { entries: number; bytes: number } {
+    const r = this.stmts.parkedCount.get(origin, throughSeq) as { n: number; bytes: number };
+    return { entries: Number(r.n), bytes: Number(r.bytes) };
   }
 
   digest(): DataDigest {

@@ -85,4 +85,13 @@ export const MIGRATIONS: readonly string[] = [
     peer TEXT PRIMARY KEY, reason TEXT NOT NULL, message TEXT NOT NULL, marked_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Issue 14: object entries wait for their body here while the rest of the log moves on.
+  `
+  CREATE TABLE parked_objects (
+    origin TEXT NOT NULL, log_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, change TEXT NOT NULL, parked_at INTEGER NOT NULL,
+    PRIMARY KEY (origin, log_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX parked_objects_by_body ON parked_objects (sha256);
+  `,
 ];
