@@ -3,12 +3,13 @@
  * with the bench's settings in its configuration and environment; optionally with a
  * fault proxy (test/helpers/fault-proxy.ts) in front of each region's peer URL and of
  * the witness, so a region can be cut from every other voter while clients still
- * reach it (as test/helpers/local-deployment.ts does for the scenario tests).
+ * reach it (as test/helpers/local-deployment.ts does for the scenario tests), or so
+ * that the regions' links can be made long (a delay each way, a bandwidth cap).
  */
 import { join } from 'node:path';
 import type { Config } from '../src/config/config.js';
 import { startThrowawayDeployment } from '../src/local/throwaway-deployment.js';
-import { FaultProxy } from '../test/helpers/fault-proxy.js';
+import { FaultProxy, type LinkOptions } from '../test/helpers/fault-proxy.js';
 
 const ADMIN_PASSWORD = 'bench-admin-password-0123456789';
 
@@ -32,6 +33,10 @@ export interface BenchDeployment {
   isolate(region: string): void;
   /** With `proxies`: lets every inter-region and witness connection through again. */
   heal(): void;
+  /** With `proxies`: each region's proxy (the one its peers reach it through), by region name; empty without. */
+  regionProxies: ReadonlyMap<string, FaultProxy>;
+  /** With `proxies`: the same link (delay, bandwidth cap) on every region's proxy; the witness's is left as it is. */
+  setRegionLinks(link: LinkOptions): void;
   /** Stops every process; removes the folder unless `keepFiles`. */
   close(keepFiles?: boolean): Promise<void>;
 }
@@ -66,6 +71,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<BenchDep
     await closeProxies();
     throw err;
   }
+  const regionProxies = new Map(
+    d.config.regions.flatMap((r) => (proxies.has(r.name) ? [[r.name, proxies.get(r.name)!] as const] : [])),
+  );
   const primary = d.config.regions.find((r) => r.role === 'primary')!;
   const secondary = d.config.regions.find((r) => r.role !== 'primary')!;
   return {
@@ -95,6 +103,11 @@ export async function startDeployment(opts: DeploymentOptions): Promise<BenchDep
     },
     heal() {
       for (const p of proxies.values()) p.heal();
+    },
+    regionProxies,
+    setRegionLinks(link) {
+      if (regionProxies.size === 0) throw new Error(`deployment ${opts.label} has no fault proxies`);
+      for (const p of regionProxies.values()) p.setLink(link);
     },
     async close(keepFiles) {
       await d.close(keepFiles);

@@ -3,6 +3,9 @@
  * a local deployment, forks the load generator and the visibility observer, runs each
  * measurement, prints the figures against DESIGN §8 and writes
  * bench/results/latest.json with the lag and failover charts beside it.
+ * `npm run bench -- --wan [--quick] [--only wan-lag,head-of-line]` runs only the long-link
+ * measurements instead, on a deployment whose regions reach each other through delay
+ * proxies, and writes bench/results/wan.json and wan.svg.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -12,10 +15,12 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import type { BenchContext } from './context.js';
 import { startDeployment } from './deployment.js';
 import { describeMachine, loadAverage } from './machine.js';
-import { type Phase, parseOptions } from './options.js';
+import { type Phase, parseOptions, type WanPhase } from './options.js';
 import { type Results, runPhase } from './phases.js';
 import { writeResults } from './report.js';
 import { startHelper } from './rpc.js';
+import { runWanPhase, type WanResults } from './wan-phases.js';
+import { writeWanResults } from './wan-report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAX_UPLOAD_BYTES = 1536 * 1024 * 1024;
@@ -27,7 +32,7 @@ async function main(): Promise<void> {
   const commit = gitHead();
   const log = (line: string) => console.log(line);
   log(
-    `mraa bench (${options.quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}, fsync p50 ${machine.fsyncMs.p50.toFixed(2)} ms p99 ${machine.fsyncMs.p99.toFixed(2)} ms`,
+    `mraa bench (${options.wan ? 'WAN, ' : ''}${options.quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}, fsync p50 ${machine.fsyncMs.p50.toFixed(2)} ms p99 ${machine.fsyncMs.p99.toFixed(2)} ms`,
   );
 
   const deploymentEnv: Record<string, string> = {};
@@ -42,9 +47,10 @@ async function main(): Promise<void> {
   const startObserver = () => startHelper(join(here, 'visibility-observer.js'));
   const observer = startObserver();
   const deployment = await startDeployment({
-    label: 'replication-on',
+    label: options.wan ? 'wan' : 'replication-on',
     env: deploymentEnv,
     maxUploadBytes: MAX_UPLOAD_BYTES,
+    proxies: options.wan,
   });
   log(
     `deployment: ${deployment.primary.name} ${deployment.primary.url} (primary), ${deployment.secondary.name} ${deployment.secondary.url}, in ${deployment.dir}`,
@@ -52,20 +58,12 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { options, deployment, loadGenerator, observer, startObserver, deploymentEnv, log };
 
   const results: Results = {};
+  const wan: WanResults = {};
   const failed: Array<{ phase: Phase; error: string }> = [];
+  const wanFailed: Array<{ phase: WanPhase; error: string }> = [];
   try {
-    for (const phase of options.phases) {
-      const t0 = Date.now();
-      log(`\n▶ ${phase}`);
-      try {
-        await runPhase(phase, ctx, results);
-        log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      } catch (err) {
-        const error = (err as Error).stack ?? String(err);
-        failed.push({ phase, error });
-        log(`  FAILED: ${error}`);
-      }
-    }
+    for (const phase of options.phases) await timed(phase, () => runPhase(phase, ctx, results), failed, log);
+    for (const phase of options.wanPhases) await timed(phase, () => runWanPhase(phase, ctx, wan), wanFailed, log);
   } finally {
     await deployment.close(options.keep);
     if (options.keep) log(`\nkept ${deployment.dir}`);
@@ -73,8 +71,29 @@ async function main(): Promise<void> {
     await observer.close();
   }
   machine.loadAverageAtEnd = loadAverage();
-  await writeResults({ options, machine, commit, results, failed, durationSec: (Date.now() - started) / 1000 });
-  if (failed.length > 0) process.exitCode = 1;
+  const durationSec = (Date.now() - started) / 1000;
+  if (options.wan) await writeWanResults({ options, machine, commit, results: wan, failed: wanFailed, durationSec });
+  else await writeResults({ options, machine, commit, results, failed, durationSec });
+  if (failed.length + wanFailed.length > 0) process.exitCode = 1;
+}
+
+/** Runs one phase, logging its time; a failure is recorded and the run goes on. */
+async function timed<P extends string>(
+  phase: P,
+  run: () => Promise<void>,
+  failed: Array<{ phase: P; error: string }>,
+  log: (line: string) => void,
+): Promise<void> {
+  const t0 = Date.now();
+  log(`\n▶ ${phase}`);
+  try {
+    await run();
+    log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    const error = (err as Error).stack ?? String(err);
+    failed.push({ phase, error });
+    log(`  FAILED: ${error}`);
+  }
 }
 
 /** The commit measured (the working tree may hold more). */

@@ -1,6 +1,6 @@
 /**
  * @module Command-line options of `npm run bench` and the sample sizes of a full and
- * a `--quick` run (the same measurements, shorter).
+ * a `--quick` run (the same measurements, shorter); `--wan` selects the long-link run instead.
  */
 import { join } from 'node:path';
 
@@ -15,6 +15,10 @@ export const PHASES = [
   'signin-pressure',
 ] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** The phases of `--wan` (a run of its own, never part of the default run). */
+export const WAN_PHASES = ['wan-lag', 'head-of-line'] as const;
+export type WanPhase = (typeof WAN_PHASES)[number];
 
 /**
  * Throughput concurrency: 256 writers in flight. A check on this machine (6 s trials):
@@ -31,6 +35,19 @@ export interface Samples {
   forcedFailover: { trials: number };
   objects: { count: number; bytesEach: number; copyRounds: number };
   memory: { uploadBytes: number };
+  /**
+   * `--wan`: lag of mraa and PostgreSQL through delay proxies at each one-way delay, then
+   * comment lag with and without a big upload at `holDelayMs` and a bandwidth cap.
+   */
+  wan: {
+    delaysMs: number[];
+    rate: number;
+    durationMs: number;
+    warmupMs: number;
+    holDelayMs: number;
+    holBandwidthBytesPerSec: number;
+    holUploadBytes: number;
+  };
 }
 
 const MiB = 1024 * 1024;
@@ -43,6 +60,15 @@ export const FULL: Samples = {
   forcedFailover: { trials: 3 },
   objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
   memory: { uploadBytes: 1024 * MiB },
+  wan: {
+    delaysMs: [0, 25, 75],
+    rate: 500,
+    durationMs: 20_000,
+    warmupMs: 3000,
+    holDelayMs: 75,
+    holBandwidthBytesPerSec: 32 * MiB,
+    holUploadBytes: 200 * MiB,
+  },
 };
 
 export const QUICK: Samples = {
@@ -53,12 +79,16 @@ export const QUICK: Samples = {
   forcedFailover: { trials: 2 },
   objects: { count: 40, bytesEach: 5 * MiB, copyRounds: 3 },
   memory: { uploadBytes: 1024 * MiB },
+  wan: { ...FULL.wan, durationMs: 10_000, warmupMs: 2000 },
 };
 
 export interface BenchOptions {
   quick: boolean;
   samples: Samples;
   phases: Phase[];
+  /** `--wan`: run only the WAN phases (`wanPhases`), written to wan.json. */
+  wan: boolean;
+  wanPhases: WanPhase[];
   /** Keep the deployments' folders (for inspecting logs). */
   keep: boolean;
   /**
@@ -84,15 +114,19 @@ export function parseOptions(argv: string[], defaultOutDir: string): BenchOption
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const only = value('--only')?.split(',') ?? [...PHASES];
+  const wan = argv.includes('--wan');
+  const known: readonly string[] = wan ? WAN_PHASES : PHASES;
+  const only = value('--only')?.split(',') ?? [...known];
   for (const p of only)
-    if (!(PHASES as readonly string[]).includes(p))
-      throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+    if (!known.includes(p))
+      throw new Error(`--only: unknown ${wan ? 'WAN ' : ''}phase "${p}" (phases: ${known.join(', ')})`);
   const cpuProfDir = value('--cpu-prof');
   return {
     quick,
     samples: quick ? QUICK : FULL,
-    phases: only as Phase[],
+    phases: wan ? [] : (only as Phase[]),
+    wan,
+    wanPhases: wan ? (only as WanPhase[]) : [],
     keep: argv.includes('--keep'),
     diagnose: argv.includes('--diagnose'),
     ...(cpuProfDir ? { cpuProfDir } : {}),
