@@ -141,17 +141,22 @@ export function statusReport(answers: Array<RegionAnswer<RegionStatus>>): {
         continue;
       }
       if (p.state?.kind === 'refused') problems.push(`${a.region.name} → ${p.state.message}`);
-      const lagging = p.backlog.entries > 0;
+      const bodies = p.bodies?.pending ?? 0; // servers older than issue 14 ship bodies inside the log
+      const lagging = p.backlog.entries > 0 || bodies > 0;
       links.push([
         `${a.region.name} → ${p.name}`,
         p.connected ? green('yes') : red('no'),
-        `${p.backlog.entries} entries, ${formatBytes(p.backlog.bytes)}`,
+        `${p.backlog.entries} entries, ${formatBytes(p.backlog.bytes)}` +
+          (bodies > 0 ? `; ${bodies} bodies, ${formatBytes(p.bodies.pendingBytes)}` : ''),
         lagging ? yellow(formatMs(p.lagMs)) : formatMs(p.lagMs),
         ago(p.lastAckAt),
         p.lastError ? dim(p.lastError.slice(0, 80)) : '',
       ]);
       if (!p.connected) problems.push(`${a.region.name} cannot reach ${p.name}`);
-      else if (lagging) problems.push(`${a.region.name} → ${p.name} has ${p.backlog.entries} entries to ship`);
+      else if (lagging)
+        problems.push(
+          `${a.region.name} → ${p.name} has ${p.backlog.entries} entries${bodies > 0 ? ` and ${bodies} object bodies` : ''} to ship`,
+        );
     }
   }
   const replication =

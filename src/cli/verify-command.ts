@@ -37,15 +37,20 @@ async function waitSettled(dep: Deployment, timeoutMs: number, quiet: boolean): 
   let lastLine = '';
   while (Date.now() - start < timeoutMs) {
     const answers = await dep.everyRegion((r) => dep.api<RegionStatus>(r, 'GET', '/status', undefined, 3000));
-    const pending = answers
-      .filter((a) => a.ok)
-      // A link that needs a rebuild ships nothing until then: waiting would not settle it.
-      .reduce(
-        (n, a) =>
-          n + a.value!.peers.reduce((m, p) => m + (p.state?.kind === 'needs-rebuild' ? 0 : p.backlog.entries), 0),
-        0,
-      );
-    if (answers.every((a) => a.ok) && pending === 0) {
+    const up = answers.filter((a) => a.ok).map((a) => a.value!);
+    // A link that needs a rebuild ships nothing until then: waiting would not settle it.
+    const pending = up.reduce(
+      (n, s) => n + s.peers.reduce((m, p) => m + (p.state?.kind === 'needs-rebuild' ? 0 : p.backlog.entries), 0),
+      0,
+    );
+    // Objects applied but for their body, which travels beside the log.
+    const bodies = up.reduce(
+      (n, s) =>
+        n +
+        s.origins.reduce((m, o) => m + (o.state?.kind === 'needs-rebuild' ? 0 : (o.waitingForBodies?.entries ?? 0)), 0),
+      0,
+    );
+    if (answers.every((a) => a.ok) && pending === 0 && bodies === 0) {
       if (lastLine) process.stderr.write('\n');
       return true;
     }
@@ -53,7 +58,7 @@ async function waitSettled(dep: Deployment, timeoutMs: number, quiet: boolean): 
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }
-    const line = `waiting for replication to settle: ${pending} entries to ship${answers.some((a) => !a.ok) ? ', a region is down' : ''} (${formatMs(Date.now() - start)})`;
+    const line = `waiting for replication to settle: ${pending} entries to ship, ${bodies} object bodies on their way${answers.some((a) => !a.ok) ? ', a region is down' : ''} (${formatMs(Date.now() - start)})`;
     if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
     else if (line.split('(')[0] !== lastLine.split('(')[0]) process.stderr.write(`${line}\n`);
     lastLine = line;

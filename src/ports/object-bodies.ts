@@ -21,6 +21,8 @@ export interface StoredBody {
 
 export interface ObjectBodies {
   exists(sha256: string): Promise<boolean>;
+  /** The body's size in bytes, or undefined when it is not here. */
+  size(sha256: string): Promise<number | undefined>;
   read(sha256: string): Readable;
   write(body: Readable, options: { expectSha256: string }): Promise<{ sha256: string; size: number }>;
   release(sha256: string): void;

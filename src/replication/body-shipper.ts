@@ -63,7 +63,8 @@ export class BodyShipper {
   ) {}
 
   /**
-   * Queue a body for the peer. `askedAt`: when the request whose answer named it left
+   * Queue a body for the peer (`size`: as far as known, for the figures; the file says).
+   * `askedAt`: when the request whose answer named it left
    * (a body sent since then had not arrived when that answer was made).
    */
   want(sha256: string, size: number, askedAt?: number): void {
@@ -141,9 +142,10 @@ export class BodyShipper {
     }
   }
 
-  private async ship({ sha256, size }: Wanted): Promise<void> {
+  private async ship({ sha256 }: Wanted): Promise<void> {
     const { bodies, transport, peer, signal } = this.deps;
-    if (!(await bodies.exists(sha256))) throw new BodyNotHereError(sha256);
+    const size = await bodies.size(sha256);
+    if (size === undefined) throw new BodyNotHereError(sha256);
     if (size > ASK_FIRST_BYTES && (await transport.hasBody(peer, sha256, { timeoutMs: 10_000, signal }))) return;
     await transport.sendBody(
       peer,

@@ -6,7 +6,7 @@
  * answers; `fate` decides what happens to each batch on the way (lost, delivered twice,
  * or held back so that later ones overtake it).
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Change, LogEntry } from '../core/change.js';
 import type { RawLogEntry } from '../ports/change-log.js';
 import type {
@@ -76,7 +76,12 @@ export class LoopbackTransport implements PeerTransport {
     if (this.cut) throw new Error('ECONNREFUSED');
     if (this.bodyGate) await this.bodyGate;
     this.bodiesSent.push(body.sha256);
-    await this.receiver.bodies.write(body.stream, { expectSha256: body.sha256 });
+    const chunks: Buffer[] = [];
+    for await (const c of body.stream) chunks.push(c as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // As HTTP's content-length would: a size that is not the body's fails the request.
+    if (bytes.length !== body.size) throw new Error(`sent ${bytes.length} bytes as ${body.size}`);
+    await this.receiver.bodies.write(Readable.from([bytes]), { expectSha256: body.sha256 });
     this.receiver.applier.bodyArrived(body.sha256);
   }
 

@@ -154,6 +154,10 @@ export class MemoryBodies implements ObjectBodies {
     return this.bodies.has(sha256);
   }
 
+  async size(sha256: string): Promise<number | undefined> {
+    return this.bodies.get(sha256)?.length;
+  }
+
   read(sha256: string): Readable {
     const body = this.bodies.get(sha256);
     if (!body) throw new Error(`ENOENT: ${sha256}`);

@@ -32,6 +32,8 @@ export interface OriginFigures {
   lagMs: number | null;
   lastContactAt: string | null;
   state: OriginLinkState;
+  /** Object entries of the origin applied here except for their body, still on its way. */
+  waitingForBodies: { entries: number; bytes: number };
 }
 
 export type RebuildNeeded =
@@ -163,6 +165,7 @@ export class Replicator {
         lagMs: this.applier.lagMs(peer.name),
         lastContactAt: view?.lastContactAt ? new Date(view.lastContactAt).toISOString() : null,
         state: view?.state ?? { kind: 'following' },
+        waitingForBodies: this.deps.store.parkedCount(peer.name),
       };
     });
   }

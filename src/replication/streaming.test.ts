@@ -158,4 +158,23 @@ describe('streaming shipper (several batches in flight)', () => {
     expect(localDrainStatus(t.peerStore, SELF, 2)).toMatchObject({ drained: true });
     expect(t.transport.bodiesSent).toEqual([sha]); // once, though answers named it meanwhile
   });
+
+  it('after a restart, ships the bodies the peer still waits for, named only in its answers', async () => {
+    const t = setup();
+    const sha = t.bodies.put('photo bytes');
+    t.log.append(photo('p1', sha, 11), 11);
+    const cut = Promise.reject(new Error('ECONNRESET'));
+    cut.catch(() => undefined);
+    t.transport.bodyGate = cut;
+    await t.shipper.shipOnce();
+    await t.shipper.bodiesSettled();
+    expect(t.peerStore.parkedCount(SELF).entries).toBe(1);
+    // A new process: the log entry is acknowledged, the body is known only from the answers.
+    t.transport.bodyGate = undefined;
+    const next = t.restartShipper({ logId: t.log.segments()[0]!.logId, seq: 1 });
+    await next.shipOnce();
+    await next.bodiesSettled();
+    expect(t.peerStore.latestObject('photos', 'p1')?.sha256).toBe(sha);
+    expect(t.peerStore.parkedCount(SELF).entries).toBe(0);
+  });
 });

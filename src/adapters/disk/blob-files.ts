@@ -142,11 +142,14 @@ export class BlobFiles implements ObjectBodies {
   }
 
   async exists(sha256: string): Promise<boolean> {
+    return (await this.size(sha256)) !== undefined;
+  }
+
+  async size(sha256: string): Promise<number | undefined> {
     try {
-      await stat(this.pathOf(sha256));
-      return true;
+      return (await stat(this.pathOf(sha256))).size;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
