@@ -75,6 +75,24 @@ export function replicationMetrics(
     'gauge',
   );
   perPeer(
+    'mraa_replication_in_flight_batches',
+    "Batches of this region's log on their way to the peer or not answered yet (the streaming window)",
+    (f) => f.inFlight.batches,
+    'gauge',
+  );
+  perPeer(
+    'mraa_replication_bodies_pending',
+    'Object bodies waiting or on their way to the peer (they travel beside the log)',
+    (f) => f.bodies.pending,
+    'gauge',
+  );
+  perPeer(
+    'mraa_replication_bodies_pending_bytes',
+    'Bytes of the object bodies waiting or on their way to the peer',
+    (f) => f.bodies.pendingBytes,
+    'gauge',
+  );
+  perPeer(
     'mraa_replication_acked_sequence_total',
     "Highest sequence of this region's change log the peer acknowledged (a log position: it only grows)",
     (f) => f.ackedSeq,
@@ -94,6 +112,14 @@ export function replicationMetrics(
     ['origin'],
     (set) => {
       for (const o of deps.replicator.originFigures()) if (o.lagMs !== null) set({ origin: o.name }, o.lagMs / 1000);
+    },
+  );
+  metrics.gaugeFn(
+    'mraa_replication_objects_waiting_for_body',
+    "Object entries of each origin's log applied here but for their body, which is still on its way",
+    ['origin'],
+    (set) => {
+      for (const o of deps.replicator.originFigures()) set({ origin: o.name }, o.waitingForBodies.entries);
     },
   );
   metrics.gaugeFn(
