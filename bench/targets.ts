@@ -129,7 +129,7 @@ function postgresTargets(r: Results): TargetCheck[] {
   const ratios = r.lag && pg ? lagRatios(r.lag.lagMs, pg.lagMs) : undefined;
   const samples =
     r.lagPostgres && 'skipped' in r.lagPostgres
-      ? `PostgreSQL skipped: ${r.lagPostgres.skipped}`
+      ? 'PostgreSQL skipped (postgres.skipped)'
       : r.lag && pg
         ? `${r.lag.lagMs.n} + ${pg.lagMs.n} writes`
         : '-';

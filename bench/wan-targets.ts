@@ -17,7 +17,7 @@ export function checkWanTargets(r: WanResults): TargetCheck[] {
   const pg = row && !('skipped' in row.postgres) ? row.postgres : undefined;
   const samples = row
     ? 'skipped' in row.postgres
-      ? `PostgreSQL skipped: ${row.postgres.skipped}`
+      ? 'PostgreSQL skipped (lag[].postgres.skipped)'
       : `${row.mraa.lagMs.n} + ${pg!.lagMs.n} writes`
     : '-';
   const hol = r.headOfLine;
