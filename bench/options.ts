@@ -121,9 +121,14 @@ export function parseOptions(argv: string[], defaultOutDir: string): BenchOption
     if (!known.includes(p))
       throw new Error(`--only: unknown ${wan ? 'WAN ' : ''}phase "${p}" (phases: ${known.join(', ')})`);
   const cpuProfDir = value('--cpu-prof');
+  const base = quick ? QUICK : FULL;
+  // --delays 25,75: the one-way delays of a --wan run (default 0, 25 and 75 ms).
+  const delays = value('--delays')?.split(',').map(Number);
+  if (delays?.some((d) => !Number.isInteger(d) || d < 0 || d > 1000))
+    throw new Error('--delays: whole milliseconds from 0 to 1000, separated by commas (e.g. 0,25,75)');
   return {
     quick,
-    samples: quick ? QUICK : FULL,
+    samples: delays ? { ...base, wan: { ...base.wan, delaysMs: delays } } : base,
     phases: wan ? [] : (only as Phase[]),
     wan,
     wanPhases: wan ? (only as WanPhase[]) : [],

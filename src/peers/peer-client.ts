@@ -2,7 +2,10 @@
  * @module Signed HTTP calls from one region to another (and from the operator's CLI,
  * which holds the same key), over node:http with keep-alive connections. Object
  * bodies are piped with backpressure, never held in memory (Node 20's fetch buffers a
- * streamed request body whole). Every answer must carry the replication key's
+ * streamed request body whole). The shipper's batches are `pipelined`: sent one after
+ * the other on a few connections per peer (undici's Pool, HTTP/1.1 pipelining) without
+ * waiting for the answers, which come back in order: a stream of batches on a long
+ * link, in as few connections as a peer's per-address cap is happy with. Every answer must carry the replication key's
  * signature bound to the request's nonce (src/peers/peer-auth.ts): an unsigned or
  * forged success is refused, an unsigned failure is a failure whose body is not trusted.
  */
@@ -10,6 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
 import {
   EMPTY_SHA256,
   isPeerResponseSigned,
@@ -41,6 +45,29 @@ export interface PeerCallOptions {
   /** A streamed body whose SHA-256 is known in advance (object bodies). */
   stream?: { body: Readable; sha256: string; size: number };
   signal?: AbortSignal;
+  /** Sent on the peer's pipelined connections, without waiting for the answers before it (an idempotent request). */
+  pipelined?: boolean;
+}
+
+/** Pipelined connections per peer, and requests each may have unanswered (the shipper's window is their product). */
+export const PIPELINED_CONNECTIONS = 2;
+export const PIPELINE_DEPTH = 128;
+
+let pipelineCa: Buffer | string | undefined;
+const pools = new Map<string, Pool>();
+
+function poolFor(url: URL): Pool {
+  let pool = pools.get(url.origin);
+  if (!pool) {
+    pool = new Pool(url.origin, {
+      connections: PIPELINED_CONNECTIONS,
+      pipelining: PIPELINE_DEPTH,
+      keepAliveTimeout: 60_000,
+      ...(url.protocol === 'https:' && pipelineCa ? { connect: { ca: pipelineCa } } : {}),
+    });
+    pools.set(url.origin, pool);
+  }
+  return pool;
 }
 
 /**
@@ -50,8 +77,8 @@ export interface PeerCallOptions {
 const SOCKETS_PER_PEER = 48;
 
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER }),
+  'http:': new http.Agent({ keepAlive: true, noDelay: true, maxSockets: SOCKETS_PER_PEER }),
+  'https:': new https.Agent({ keepAlive: true, noDelay: true, maxSockets: SOCKETS_PER_PEER }),
 };
 
 /**
@@ -60,8 +87,16 @@ const agents = {
  */
 export function trustPeerCa(ca: Buffer | string | undefined): void {
   const previous = agents['https:'];
-  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_PEER, ...(ca ? { ca } : {}) });
+  agents['https:'] = new https.Agent({
+    keepAlive: true,
+    noDelay: true,
+    maxSockets: SOCKETS_PER_PEER,
+    ...(ca ? { ca } : {}),
+  });
   previous.destroy();
+  pipelineCa = ca;
+  for (const pool of pools.values()) void pool.destroy().catch(() => undefined);
+  pools.clear();
 }
 
 export class PeerClient {
@@ -99,11 +134,14 @@ export class PeerClient {
       headers['content-length'] = String(Buffer.byteLength(text));
     }
     const what = `${method} ${baseUrl}${path}`;
-    const { status, raw, signature } = await send(new URL(path, baseUrl), method, headers, text, options).catch(
-      (err: Error) => {
-        throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
-      },
-    );
+    const url = new URL(path, baseUrl);
+    const sent =
+      options.pipelined && !options.stream
+        ? sendPipelined(url, method, headers, text, options)
+        : send(url, method, headers, text, options);
+    const { status, raw, signature } = await sent.catch((err: Error) => {
+      throw new PeerRequestError(`${what}: ${describeFetchError(err)}`, null, null);
+    });
     const signed = isPeerResponseSigned(this.keys, headers[PEER_HEADERS.nonce]!, status, raw, signature);
     const textOf = raw.toString('utf8');
     let parsed: unknown = textOf;
@@ -180,6 +218,37 @@ function send(
       req.end(text);
     }
   });
+}
+
+async function sendPipelined(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  text: string | undefined,
+  options: PeerCallOptions,
+): Promise<{ status: number; raw: Buffer; signature: string | undefined }> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    const res = await poolFor(url).request({
+      path: url.pathname + url.search,
+      method: method as 'POST',
+      headers,
+      body: text ?? null,
+      signal,
+      idempotent: true,
+      blocking: false,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    const signature = res.headers[PEER_HEADERS.responseSignature];
+    return { status: res.statusCode, raw, signature: typeof signature === 'string' ? signature : undefined };
+  } catch (err) {
+    if (timeout.aborted) throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    throw err;
+  }
 }
 
 export function describeFetchError(err: unknown): string {

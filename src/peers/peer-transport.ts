@@ -35,7 +35,10 @@ export class HttpPeerTransport implements PeerTransport {
       (e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`,
     );
     const text = `${JSON.stringify(head).slice(0, -1)},"entries":[${items.join(',')}]}`;
-    return this.client.call<BatchResponse>(peer.url, 'POST', BATCH_PATH, new RawJson(text), options);
+    return this.client.call<BatchResponse>(peer.url, 'POST', BATCH_PATH, new RawJson(text), {
+      ...options,
+      pipelined: true,
+    });
   }
 
   async sendBody(

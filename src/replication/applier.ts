@@ -71,6 +71,8 @@ export class Applier {
   /** Per origin: the last batch in line (batches of one origin are applied one at a time). */
   private readonly turns = new Map<string, Promise<unknown>>();
   private waiting = 0;
+  /** Per origin: whether any of its object entries may be parked (false: none, no need to look). */
+  private readonly mayHaveParked = new Map<string, boolean>();
 
   constructor(private readonly deps: ApplierDeps) {}
 
@@ -259,7 +261,10 @@ export class Applier {
 
   /** The bodies this region waits for from `origin` (the oldest parked first). */
   private missingBodies(origin: string): string[] {
-    return this.deps.store.parkedBodies(origin, MISSING_BODIES_LISTED).map((b) => b.sha256);
+    if (this.mayHaveParked.get(origin) === false) return [];
+    const missing = this.deps.store.parkedBodies(origin, MISSING_BODIES_LISTED).map((b) => b.sha256);
+    this.mayHaveParked.set(origin, missing.length > 0);
+    return missing;
   }
 
   private refuse(origin: string, row: OriginProgress, batch: BatchRequest, err: ClockAheadError): Answer {
@@ -342,6 +347,7 @@ export class Applier {
       if (!(err instanceof MissingBodyError)) throw err;
       // The body travels beside the log: keep the entry until it is here, go on meanwhile.
       this.deps.store.parkObject({ origin, logId, seq: entry.seq, change });
+      this.mayHaveParked.delete(origin); // look again (the transaction may still roll back)
     }
   }
 

@@ -154,7 +154,12 @@ export class Shipper {
       ...(deps.now ? { now: deps.now } : {}),
     });
     if (deps.mark) this.state = stateOf(deps.mark);
-    this.unsubscribe = deps.log.onDurable(() => this.wake.notify());
+    // A write leaves the moment it is durable: the batch is launched from the listener
+    // itself (no hop through the loop), the loop only told.
+    this.unsubscribe = deps.log.onDurable(() => {
+      if (this.loop && !this.failed) this.fill();
+      this.wake.notify();
+    });
   }
 
   get peer(): string {

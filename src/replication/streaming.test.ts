@@ -68,7 +68,10 @@ describe('streaming shipper (several batches in flight)', () => {
     await vi.waitFor(() => expect(t.transport.sent.length).toBe(1));
     write(t.log, 'bob');
     await vi.waitFor(() => expect(t.transport.sent.length).toBe(2));
+    // Two writes made durable by one sync leave together.
+    t.log.autoDurable = false;
     write(t.log, 'cy', 'dee');
+    t.log.makeDurable();
     await vi.waitFor(() => expect(t.transport.sentEntries).toEqual([[1], [2], [3, 4]]));
     // Three batches in the air, none answered yet.
     expect(t.shipper.figures().inFlight).toMatchObject({ batches: 3, entries: 4 });
