@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { peerRouteOptions } from './peer.routes.js';
 import { PEER_HEADERS, PeerVerifier } from './peer-auth.js';
 import { PeerClient, PeerRequestError } from './peer-client.js';
@@ -62,46 +62,57 @@ describe('peer client: signed answers (issue 12, case 4)', () => {
   });
 
   const client = new PeerClient(KEY, 'us-east-1');
-  const ask = () => client.call<{ applied: number }>(proxyUrl, 'POST', '/internal/x', { hello: 1 });
   const refusal = (p: Promise<unknown>) =>
     p.then(
       () => 'accepted',
       (err: PeerRequestError) => err.message,
     );
 
-  it('accepts an answer signed for its own request', async () => {
-    tamper = (_s, headers, body) => [headers, body];
-    expect(await ask()).toEqual({ applied: 5, durable: 5 });
-  });
+  // The same checks on node:http connections and on the pipelined ones the shipper's batches use.
+  for (const pipelined of [false, true]) {
+    const ask = () => client.call<{ applied: number }>(proxyUrl, 'POST', '/internal/x', { hello: 1 }, { pipelined });
+    const it = (name: string, fn: () => Promise<void>) => test(`${name}${pipelined ? ' (pipelined)' : ''}`, fn);
 
-  it('refuses an answer whose figures were changed on the path', async () => {
-    tamper = (_s, headers, body) => [headers, body.replace('"applied":5', '"applied":9')];
-    expect(await refusal(ask())).toMatch(/forged signature/);
-  });
+    it('accepts an answer signed for its own request', async () => {
+      tamper = (_s, headers, body) => [headers, body];
+      expect(await ask()).toEqual({ applied: 5, durable: 5 });
+    });
 
-  it('refuses an answer without a signature', async () => {
-    tamper = (_s, headers, body) => {
-      delete headers[PEER_HEADERS.responseSignature];
-      return [headers, body];
-    };
-    expect(await refusal(ask())).toMatch(/no signature/);
-  });
+    it('refuses an answer whose figures were changed on the path', async () => {
+      tamper = (_s, headers, body) => [headers, body.replace('"applied":5', '"applied":9')];
+      expect(await refusal(ask())).toMatch(/forged signature/);
+    });
 
-  it('refuses a signed answer replayed onto another request', async () => {
-    tamper = (_s, headers, body) => {
-      kept = { headers: { ...headers }, body };
-      return [headers, body];
-    };
-    await ask();
-    tamper = () => [{ ...kept!.headers }, kept!.body];
-    expect(await refusal(ask())).toMatch(/forged signature/);
-  });
+    it('refuses an answer without a signature', async () => {
+      tamper = (_s, headers, body) => {
+        delete headers[PEER_HEADERS.responseSignature];
+        return [headers, body];
+      };
+      expect(await refusal(ask())).toMatch(/no signature/);
+    });
 
-  it('keeps the words, not the status, of an unsigned refusal', async () => {
-    tamper = () => [{ 'content-type': 'application/json' }, '{"error":{"code":"not_found","message":"gone"}}', 404];
-    const err = await ask().catch((e: PeerRequestError) => e);
-    expect(err).toBeInstanceOf(PeerRequestError);
-    expect((err as PeerRequestError).status).toBeNull();
-    expect((err as PeerRequestError).message).toMatch(/gone/);
-  });
+    it('refuses a signed answer replayed onto another request', async () => {
+      tamper = (_s, headers, body) => {
+        kept = { headers: { ...headers }, body };
+        return [headers, body];
+      };
+      await ask();
+      tamper = () => [{ ...kept!.headers }, kept!.body];
+      expect(await refusal(ask())).toMatch(/forged signature/);
+    });
+
+    it('keeps the words, not the status, of an unsigned refusal', async () => {
+      tamper = () => [{ 'content-type': 'application/json' }, '{"error":{"code":"not_found","message":"gone"}}', 404];
+      const err = await ask().catch((e: PeerRequestError) => e);
+      expect(err).toBeInstanceOf(PeerRequestError);
+      expect((err as PeerRequestError).status).toBeNull();
+      expect((err as PeerRequestError).message).toMatch(/gone/);
+    });
+
+    it('answers many requests in flight at once, each with its own signed answer', async () => {
+      tamper = (_s, headers, body) => [headers, body];
+      const answers = await Promise.all(Array.from({ length: 20 }, () => ask()));
+      expect(answers).toEqual(Array.from({ length: 20 }, () => ({ applied: 5, durable: 5 })));
+    });
+  }
 });
