@@ -12,7 +12,8 @@ import { openReadOnly } from './comment-visibility.js';
 /**
  * Object replication seen from the receiving region: when the first body started to
  * arrive (a file in its blobs/tmp folder) and when the origin's log was applied up
- * to `targetSeq` (every body in place, its metadata committed). Polls every ms.
+ * to `targetSeq` (every body in place, its metadata committed: no object entry left
+ * waiting for its body). Polls every ms.
  */
 export class ObjectWatch {
   firstBodyNs: bigint | null = null;
@@ -30,11 +31,20 @@ export class ObjectWatch {
     this.done = this.loop();
   }
 
+  /**
+   * How far the origin's log is applied with every body in place: object entries whose
+   * body is still on its way are parked (the position moves past them), so until none
+   * is left the answer is 0.
+   */
   private appliedSeq(): number {
     try {
       this.db ??= openReadOnly(join(this.dataDir, 'region.db'));
-      this.query ??= this.db.prepare('SELECT seq FROM applied WHERE origin = ?');
-      return (this.query.get(this.origin) as { seq: number } | undefined)?.seq ?? 0;
+      this.query ??= this.db.prepare(
+        `SELECT (SELECT seq FROM applied WHERE origin = ?) AS seq,
+                (SELECT COUNT(*) FROM parked_objects WHERE origin = ?) AS parked`,
+      );
+      const row = this.query.get(this.origin, this.origin) as { seq: number | null; parked: number };
+      return row.parked > 0 ? 0 : (row.seq ?? 0);
     } catch {
       // The region is (re)starting: try again on the next poll.
       this.db?.close();

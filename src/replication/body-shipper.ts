@@ -15,7 +15,7 @@ import type { ObjectBodies } from '../ports/object-bodies.js';
 import { BodyNotHereError, type PeerAddress, type PeerTransport } from '../ports/peer-transport.js';
 
 /** Bodies streamed to one peer at once. */
-export const BODY_STREAMS = 2;
+export const BODY_STREAMS = 4;
 /** Bodies above this size are sent only once the peer says it lacks them. */
 export const ASK_FIRST_BYTES = 256 * 1024;
 /** A body that failed to go is tried again when the peer asks for it after this long (its answers keep naming it). */
@@ -77,6 +77,11 @@ export class BodyShipper {
     this.waiting.set(sha256, size);
     this.queue.push({ sha256, size });
     this.pump();
+  }
+
+  /** The peer answers again: bodies that failed while it could not be reached go at once when asked for. */
+  reachable(): void {
+    this.failedAt.clear();
   }
 
   figures(): BodyFigures {

@@ -361,6 +361,7 @@ export class Shipper {
     try {
       if (this.stopped) return;
       if (res.epoch > this.deps.epoch()) this.deps.onPeerEpoch(this.peer, res.epoch);
+      if (!this.connected) this.bodiesOut.reachable();
       for (const sha of res.missingBlobs) this.bodiesOut.want(sha, 0, flight.launchedAt);
       this.connected = true;
       this.lastError = null;

@@ -180,4 +180,17 @@ describe('streaming shipper (several batches in flight)', () => {
     expect(t.peerStore.latestObject('photos', 'p1')?.sha256).toBe(sha);
     expect(t.peerStore.parkedCount(SELF).entries).toBe(0);
   });
+
+  it('once the peer answers again, sends at once the bodies that failed while it was unreachable', async () => {
+    const t = setup();
+    const sha = t.bodies.put('photo');
+    t.transport.cut = true;
+    t.log.append(photo('p1', sha, 5), 5);
+    expect(await t.shipper.shipOnce()).toBe(false);
+    await t.shipper.bodiesSettled();
+    t.transport.cut = false;
+    expect(await t.shipper.shipOnce()).toBe(true);
+    await t.shipper.bodiesSettled();
+    expect(t.peerStore.latestObject('photos', 'p1')?.sha256).toBe(sha);
+  });
 });
