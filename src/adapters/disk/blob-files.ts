@@ -5,7 +5,7 @@
  * made here, never object keys, so no key can name a path.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
@@ -13,6 +13,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DomainError } from '../../core/errors.js';
 import type { ObjectBodies } from '../../ports/object-bodies.js';
 import { streamedBytes } from '../../util/gc-nudge.js';
+import { syncedFileStream } from './synced-file.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const HEAD_BYTES = 64;
@@ -99,8 +100,8 @@ export class BlobFiles implements ObjectBodies {
       },
     });
     try {
-      // flush: the file is fsynced before the stream reports it closed.
-      await pipelineAsync(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
+      // Synced every 8 MiB as it is written, and before the stream reports it finished.
+      await pipelineAsync(body, meter, syncedFileStream(tmp));
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw err;
