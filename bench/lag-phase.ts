@@ -19,18 +19,22 @@ export const lagMethod = (intervalUs: number) =>
   `polling every ${intervalUs} µs until the commit shows, with a 2 ms poll as a safety net; both times on ` +
   'CLOCK_MONOTONIC; lag = visible - ack (negative when the secondary had it before the 201 reached the client)';
 
-export interface LagResult {
+/** The figures of an open-loop lag measurement, of mraa or of PostgreSQL (bench/postgres/pg-lag.ts). */
+export interface LagFigures {
   writesPerSec: number;
   targetRate: number;
   durationSec: number;
   samples: number;
   lagMs: Distribution;
-  /** Writes visible in the secondary before their 201 reached the client. */
+  /** Writes visible in the secondary (standby) before their acknowledgement reached the client. */
   visibleBeforeAck: number;
   neverVisible: number;
   writeLatencyMs: Distribution;
   scheduleLateMsP99: number;
   errors: Record<string, number>;
+}
+
+export interface LagResult extends LagFigures {
   observer: {
     intervalUs: number;
     polls: number;

@@ -8,9 +8,10 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LagFigures } from '../lag-phase.js';
 import { CpuMeter } from '../proc-stats.js';
 import { type Helper, startHelper } from '../rpc.js';
-import { type Distribution, distribution } from '../stats.js';
+import { distribution } from '../stats.js';
 import type { PgOpenLoopResult } from './probe.js';
 import { type ReplicationPair, startReplicationPair } from './replication-pair.js';
 import { standbyMethod } from './standby-watch.js';
@@ -23,20 +24,9 @@ export interface PgLagSamples {
   warmupMs: number;
 }
 
-export interface PgLagResult {
+export interface PgLagResult extends LagFigures {
   /** How the standby reached the primary: "loopback", or the proxy's one-way delay. */
   link: string;
-  writesPerSec: number;
-  targetRate: number;
-  durationSec: number;
-  samples: number;
-  lagMs: Distribution;
-  /** Rows visible on the standby before their commit returned to the client. */
-  visibleBeforeAck: number;
-  neverVisible: number;
-  writeLatencyMs: Distribution;
-  scheduleLateMsP99: number;
-  errors: Record<string, number>;
   observer: {
     polls: number;
     commits: number;

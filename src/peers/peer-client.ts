@@ -169,13 +169,22 @@ export class PeerClient {
   }
 }
 
-function send(
+/** An answer as it came, before its signature is checked. */
+interface RawAnswer {
+  status: number;
+  raw: Buffer;
+  signature: string | undefined;
+}
+
+type Send = (
   url: URL,
   method: string,
   headers: Record<string, string>,
   text: string | undefined,
   options: PeerCallOptions,
-): Promise<{ status: number; raw: Buffer; signature: string | undefined }> {
+) => Promise<RawAnswer>;
+
+const send: Send = (url, method, headers, text, options) => {
   const transport = url.protocol === 'https:' ? https : http;
   const agent = agents[url.protocol as keyof typeof agents];
   return new Promise((resolve, reject) => {
@@ -218,15 +227,9 @@ function send(
       req.end(text);
     }
   });
-}
+};
 
-async function sendPipelined(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  text: string | undefined,
-  options: PeerCallOptions,
-): Promise<{ status: number; raw: Buffer; signature: string | undefined }> {
+const sendPipelined: Send = async (url, method, headers, text, options) => {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -249,7 +252,7 @@ async function sendPipelined(
     if (timeout.aborted) throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
     throw err;
   }
-}
+};
 
 export function describeFetchError(err: unknown): string {
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
