@@ -17,7 +17,7 @@ const P = 'us-east-1';
 const S = 'ap-northeast-1';
 const MiB = 1024 * 1024;
 
-async function upload(d: LocalDeployment, body: Buffer, type: string): Promise<string> {
+async function upload(d: LocalDeployment, body: Buffer<ArrayBuffer>, type: string): Promise<string> {
   const res = await fetch(`${d.url[P]}/photos`, {
     method: 'POST',
     headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': type },
