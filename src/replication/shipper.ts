@@ -269,7 +269,7 @@ export class Shipper {
         if (!this.stopped) await this.wake.wait(this.failed ? this.nextBackoff() : HEARTBEAT_MS);
         continue;
       }
-      this.fill();
+      const launched = this.fill();
       if (this.failed) {
         // Wait, then probe with one batch (what is still in the air steers nothing).
         await this.wake.wait(this.nextBackoff()).then(() => undefined);
@@ -282,7 +282,11 @@ export class Shipper {
         await this.wake.wait(HEARTBEAT_MS); // an answer or a newly durable write
         continue;
       }
-      if (this.deps.log.durableHead() > this.acked && this.connected) continue;
+      if (!launched && this.connected && this.deps.log.durableHead() > this.acked) {
+        // Everything sent has been answered, yet the peer is not past it: go on from where it is.
+        this.rewind(false);
+        if (this.fill()) continue;
+      }
       const woken = await this.wake.wait(HEARTBEAT_MS);
       if (this.stopped) break;
       if (!woken && this.window.currentSize === 0) this.launch(true);

@@ -85,12 +85,19 @@ describe('photos and comments API', () => {
     });
     expect(replicated.body.comments[0]).toEqual(comment.body);
     expect(Number(replicated.headers.get('x-replica-lag-ms'))).toBeGreaterThanOrEqual(0);
-    const original = await bytes(secondary, `/photos/${photoId}/image`, alice);
-    expect(original.status).toBe(200);
+    // Bodies travel beside the log (DESIGN §5): the comment may arrive before the photo's
+    // bodies, whose objects become visible once their bodies are there.
+    const original = await waitFor('the original in the secondary', async () => {
+      const r = await bytes(secondary, `/photos/${photoId}/image`, alice);
+      return r.status === 200 ? r : undefined;
+    });
     expect(original.body.equals(jpeg)).toBe(true);
     expect(original.headers.get('etag')).toBe(`"${res.body.sha256}"`);
     expect(original.headers.get('cache-control')).toContain('max-age');
-    const thumb = await bytes(secondary, `/photos/${photoId}/thumbnail`, alice);
+    const thumb = await waitFor('the thumbnail in the secondary', async () => {
+      const r = await bytes(secondary, `/photos/${photoId}/thumbnail`, alice);
+      return r.status === 200 ? r : undefined;
+    });
     expect(thumb.headers.get('content-type')).toBe('image/webp');
     const meta = await sharp(thumb.body).metadata();
     expect(meta.format).toBe('webp');
