@@ -22,6 +22,20 @@ describe('the WAL sync thread', () => {
     await sync.close();
   });
 
+  it('a sync asked for while the thread closes succeeds, on a thread of its own (a failed sync is fatal)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mraa-walsync-'));
+    const file = join(dir, 'db-wal');
+    await writeFile(file, 'x');
+    const sync = walSyncThread();
+    for (let i = 0; i < 20; i++) {
+      await sync(file);
+      const closing = sync.close();
+      await expect(Promise.all([sync(file), sync(file)])).resolves.toEqual([undefined, undefined]);
+      await closing;
+    }
+    await sync.close();
+  });
+
   it('fails a sync of a missing file with its code, and recovers', async () => {
     dir = await mkdtemp(join(tmpdir(), 'mraa-walsync-'));
     const sync = walSyncThread();

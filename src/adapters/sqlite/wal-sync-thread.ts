@@ -45,11 +45,15 @@ interface Reply {
 export function walSyncThread(): ThreadedDataSync {
   let worker: Worker | undefined;
   let nextId = 1;
-  const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void; w: Worker }>();
 
-  const failAll = (err: Error) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+  /** Fails what was asked of `w` (not of a thread started after it). */
+  const failAll = (w: Worker, err: Error) => {
+    for (const [id, p] of pending) {
+      if (p.w !== w) continue;
+      pending.delete(id);
+      p.reject(err);
+    }
   };
   const started = (): Worker => {
     if (worker) return worker;
@@ -58,7 +62,7 @@ export function walSyncThread(): ThreadedDataSync {
       const p = pending.get(reply.id);
       if (!p) return;
       pending.delete(reply.id);
-      if (pending.size === 0) w.unref();
+      if (![...pending.values()].some((q) => q.w === w)) w.unref();
       if (!reply.error) return p.resolve();
       const err = new Error(reply.error.message) as NodeJS.ErrnoException;
       if (reply.error.code) err.code = reply.error.code;
@@ -66,21 +70,20 @@ export function walSyncThread(): ThreadedDataSync {
     });
     w.on('error', (err) => {
       if (worker === w) worker = undefined;
-      failAll(err);
+      failAll(w, err);
     });
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
-      failAll(new Error(`the WAL sync thread exited (${code})`));
+      failAll(w, new Error(`the WAL sync thread exited (${code})`));
     });
     w.unref();
     worker = w;
     return w;
   };
-  const ask = (message: { op: 'sync'; file: string } | { op: 'close' }): Promise<void> => {
-    const w = started();
+  const ask = (message: { op: 'sync'; file: string } | { op: 'close' }, w = started()): Promise<void> => {
     const id = nextId++;
     return new Promise<void>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, w });
       w.ref();
       w.postMessage({ ...message, id });
     });
@@ -90,8 +93,11 @@ export function walSyncThread(): ThreadedDataSync {
   datasync.close = async () => {
     const w = worker;
     if (!w) return;
-    await ask({ op: 'close' }).catch(() => undefined);
+    // A sync asked for from now on goes to a thread of its own: never to this one, which
+    // is ending (its end would fail that sync, and a failed sync is fatal). What was
+    // asked of it before is answered before it reads the close.
     worker = undefined;
+    await ask({ op: 'close' }, w).catch(() => undefined);
     await w.terminate();
   };
   return datasync;
