@@ -34,6 +34,33 @@ export interface LagFigures {
   errors: Record<string, number>;
 }
 
+/** The common figures of an open-loop run: its window, rate, lag and write latency (mraa's and PostgreSQL's). */
+export function lagFigures(
+  counted: ReadonlyArray<{ dueNs: bigint; sentNs: bigint; ackNs: bigint }>,
+  values: number[],
+  neverVisible: number,
+  targetRate: number,
+  errors: Record<string, number>,
+): LagFigures {
+  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.min takes numbers
+  const first = counted.reduce((m, a) => (a.dueNs < m ? a.dueNs : m), counted[0]!.dueNs);
+  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.max takes numbers
+  const last = counted.reduce((m, a) => (a.ackNs > m ? a.ackNs : m), counted[0]!.ackNs);
+  const windowS = Number(last - first) / 1e9;
+  return {
+    writesPerSec: counted.length / windowS,
+    targetRate,
+    durationSec: windowS,
+    samples: values.length,
+    lagMs: distribution(values),
+    visibleBeforeAck: values.filter((v) => v < 0).length,
+    neverVisible,
+    writeLatencyMs: distribution(counted.map((a) => Number(a.ackNs - a.sentNs) / 1e6)),
+    scheduleLateMsP99: distribution(counted.map((a) => Number(a.sentNs - a.dueNs) / 1e6)).p99,
+    errors,
+  };
+}
+
 export interface LagResult extends LagFigures {
   observer: {
     intervalUs: number;
@@ -103,22 +130,8 @@ export async function measureLag(ctx: BenchContext): Promise<LagResult> {
       samples: both.length,
     };
   }
-  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.min takes numbers
-  const first = counted.reduce((m, a) => (a.dueNs < m ? a.dueNs : m), counted[0]!.dueNs);
-  // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.max takes numbers
-  const last = counted.reduce((m, a) => (a.ackNs > m ? a.ackNs : m), counted[0]!.ackNs);
-  const windowS = Number(last - first) / 1e9;
   return {
-    writesPerSec: counted.length / windowS,
-    targetRate: s.rate,
-    durationSec: windowS,
-    samples: values.length,
-    lagMs: distribution(values),
-    visibleBeforeAck: values.filter((v) => v < 0).length,
-    neverVisible,
-    writeLatencyMs: distribution(counted.map((a) => Number(a.ackNs - a.sentNs) / 1e6)),
-    scheduleLateMsP99: distribution(counted.map((a) => Number(a.sentNs - a.dueNs) / 1e6)).p99,
-    errors: run.errors,
+    ...lagFigures(counted, values, neverVisible, s.rate, run.errors),
     observer: {
       intervalUs: seen.intervalUs,
       polls: seen.polls,

@@ -8,10 +8,9 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LagFigures } from '../lag-phase.js';
+import { type LagFigures, lagFigures } from '../lag-phase.js';
 import { CpuMeter } from '../proc-stats.js';
 import { type Helper, startHelper } from '../rpc.js';
-import { distribution } from '../stats.js';
 import type { PgOpenLoopResult } from './probe.js';
 import { type ReplicationPair, startReplicationPair } from './replication-pair.js';
 import { standbyMethod } from './standby-watch.js';
@@ -102,24 +101,10 @@ export class PostgresBench {
       if (at === undefined) neverVisible++;
       else values.push(Number(at - a.ackNs) / 1e6);
     }
-    // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.min takes numbers
-    const first = counted.reduce((m, a) => (a.dueNs < m ? a.dueNs : m), counted[0]!.dueNs);
-    // biome-ignore lint/complexity/useMathMinMax: bigint nanoseconds; Math.max takes numbers
-    const last = counted.reduce((m, a) => (a.ackNs > m ? a.ackNs : m), counted[0]!.ackNs);
-    const windowS = Number(last - first) / 1e9;
     const { visible: _visible, ...observer } = seen;
     return {
       link,
-      writesPerSec: counted.length / windowS,
-      targetRate: s.rate,
-      durationSec: windowS,
-      samples: values.length,
-      lagMs: distribution(values),
-      visibleBeforeAck: values.filter((v) => v < 0).length,
-      neverVisible,
-      writeLatencyMs: distribution(counted.map((a) => Number(a.ackNs - a.sentNs) / 1e6)),
-      scheduleLateMsP99: distribution(counted.map((a) => Number(a.sentNs - a.dueNs) / 1e6)).p99,
-      errors: run.errors,
+      ...lagFigures(counted, values, neverVisible, s.rate, run.errors),
       observer,
       cpu: withServers(shares, servers),
       method: standbyMethod(seen.pollRttUs),
