@@ -54,6 +54,11 @@ export const PIPELINED_CONNECTIONS = 2;
 export const PIPELINE_DEPTH = 128;
 
 let pipelineCa: Buffer | string | undefined;
+
+/** The CA HTTPS peers are verified against (trustPeerCa), undefined: the system's. */
+export function trustedPeerCa(): Buffer | string | undefined {
+  return pipelineCa;
+}
 const pools = new Map<string, Pool>();
 
 function poolFor(url: URL): Pool {

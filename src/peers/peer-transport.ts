@@ -2,7 +2,9 @@
  * @module The peer-transport port (src/ports/peer-transport.ts) over HTTP: every call
  * signed with the replication key, every answer's signature checked by the peer
  * client (src/peers/peer-client.ts). A batch is sent with its entries' stored JSON
- * spliced in, never parsed and serialised again.
+ * spliced in, never parsed and serialised again, on the peer's batch stream (one
+ * WebSocket, every frame MACed: src/peers/batch-stream.ts) or, to a peer without one,
+ * as a pipelined HTTP request.
  */
 import type { Readable } from 'node:stream';
 import type { RawLogEntry } from '../ports/change-log.js';
@@ -20,12 +22,17 @@ import {
   type PeerTransport,
   POSITION_PATH,
 } from '../ports/peer-transport.js';
+import { type BatchStreams, StreamUnsupported } from './batch-stream.js';
 import { type PeerClient, PeerRequestError, RawJson } from './peer-client.js';
 
 export class HttpPeerTransport implements PeerTransport {
-  constructor(private readonly client: PeerClient) {}
+  constructor(
+    private readonly client: PeerClient,
+    /** Batches go by one long-lived stream per peer (src/peers/batch-stream.ts) where the peer has it. */
+    private readonly streams?: BatchStreams,
+  ) {}
 
-  sendBatch(
+  async sendBatch(
     peer: PeerAddress,
     head: BatchHead,
     entries: readonly RawLogEntry[],
@@ -35,6 +42,14 @@ export class HttpPeerTransport implements PeerTransport {
       (e) => `{"seq":${e.seq},"createdAt":${e.createdAt},"bytes":${e.bytes},"change":${e.json}}`,
     );
     const text = `${JSON.stringify(head).slice(0, -1)},"entries":[${items.join(',')}]}`;
+    if (this.streams?.available(peer.url)) {
+      try {
+        return (await this.streams.send(peer.url, text, options)) as BatchResponse;
+      } catch (err) {
+        if (!(err instanceof StreamUnsupported)) throw err;
+      }
+    }
+    // A peer without the stream (an older version, during an upgrade): one request per batch, pipelined.
     return this.client.call<BatchResponse>(peer.url, 'POST', BATCH_PATH, new RawJson(text), {
       ...options,
       pipelined: true,

@@ -34,6 +34,8 @@ import { guards } from '../http/auth-guards.js';
 import { healthRoutes } from '../http/health.routes.js';
 import { LOG_REDACT } from '../http/log-redact.js';
 import { Metrics } from '../http/metrics.js';
+import { BatchStreams } from '../peers/batch-stream.js';
+import { batchStreamRoutes } from '../peers/batch-stream.routes.js';
 import { peerRouteOptions, peerStateRoutes, STATE_HINT_PATH } from '../peers/peer.routes.js';
 import { PeerVerifier, replicationKeys } from '../peers/peer-auth.js';
 import { PeerClient, trustPeerCa } from '../peers/peer-client.js';
@@ -168,7 +170,8 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     subscribers: () => events.subscriberCount(),
   });
   const peerClient = new PeerClient(replicationKeys(config.secrets), self.name);
-  const transport = traffic.metered(new HttpPeerTransport(peerClient));
+  const streams = new BatchStreams(replicationKeys(config.secrets), self.name);
+  const transport = traffic.metered(new HttpPeerTransport(peerClient, streams));
   const verifier = new PeerVerifier(
     replicationKeys(config.secrets),
     new Set([...config.regions.map((r) => r.name), ...cp.witnesses.map((w) => w.name), 'operator']),
@@ -369,7 +372,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     },
   });
   voterRoutes(app, { voter, verifier, metrics });
-  replicationRoutes(app, {
+  const { receiveBatch } = replicationRoutes(app, {
     appId: config.appId,
     region: self.name,
     peers: peers.map((p) => p.name),
@@ -384,6 +387,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     controlPlane: () =>
       controlPlaneStatus({ appId: config.appId, kind: cp.kind, leaseMs: cp.leaseMs, plane, lease, follower }),
   });
+  batchStreamRoutes(app, { verifier, receive: receiveBatch, logger });
   // The source side of a rebuild: a consistent snapshot and the bodies it names (DESIGN §5).
   snapshotRoutes(app, {
     region: self.name,
@@ -475,6 +479,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       follower.stop();
       lease.stop();
       await replicator.stop();
+      streams.close();
       await app.close();
       await passwords.close();
       await storage.close();

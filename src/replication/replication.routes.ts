@@ -76,20 +76,31 @@ export interface ReplicationRouteDeps {
   controlPlane: () => Promise<unknown>;
 }
 
-export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): void {
+/**
+ * Registers the routes; returns how a batch is received, for the batch stream the
+ * composition root opens beside them (src/peers/batch-stream.routes.ts).
+ */
+export function replicationRoutes(
+  app: FastifyInstance,
+  deps: ReplicationRouteDeps,
+): { receiveBatch(region: string, body: unknown): Promise<BatchResponse> } {
   const peer = deps.peerGuard.options;
   const caller = (request: FastifyRequest) => deps.peerGuard.caller(request);
 
-  app.post(BATCH_PATH, { ...peer, bodyLimit: 64 * 1024 * 1024 }, async (request): Promise<BatchResponse> => {
-    const batch = parseWith(batchSchema, request.body) as BatchRequest;
-    if (batch.origin !== caller(request).region)
-      throw new DomainError('invalid_request', 'a region ships only its own log');
+  /** A batch of `region`'s log (it signed the request or opened the stream it came by), validated and applied. */
+  const receiveBatch = async (region: string, body: unknown): Promise<BatchResponse> => {
+    const batch = parseWith(batchSchema, body) as BatchRequest;
+    if (batch.origin !== region) throw new DomainError('invalid_request', 'a region ships only its own log');
     if (!deps.peers.includes(batch.origin))
       throw new DomainError('forbidden', `"${batch.origin}" is not a peer region of ${deps.region}`);
     if (batch.epoch > deps.state.highestEpoch()) deps.onPeerEpoch(batch.origin, batch.epoch);
     const result = await deps.replicator.applier.apply(batch);
     return { ...result, epoch: deps.state.highestEpoch() };
-  });
+  };
+
+  app.post(BATCH_PATH, { ...peer, bodyLimit: 64 * 1024 * 1024 }, (request) =>
+    receiveBatch(caller(request).region, request.body),
+  );
 
   app.register(async (scope) => {
     // Object bodies arrive as a stream, checked against the SHA-256 the sender signed.
@@ -147,6 +158,7 @@ export function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDe
     const q = parseWith(conflictsQuery, request.query, 'query');
     return { region: deps.region, conflicts: deps.store.conflicts(q.after, q.limit) };
   });
+  return { receiveBatch };
 }
 
 /** `GET /status` without the control plane: every figure here is O(1) in the size of the log. */
