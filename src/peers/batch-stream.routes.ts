@@ -7,8 +7,9 @@
  * applied in order, as `POST /internal/replication/batch` does) and answered by a
  * frame `{"id", "status", "body"}` as soon as it is applied, without waiting for the
  * ones after it. A frame that fails its MAC, or is not JSON of that shape, closes the
- * connection; nothing of it is applied. A connection silent for `IDLE_MS` (the sender
- * heartbeats every second) is closed too.
+ * connection; nothing of it is applied. A connection silent for `IDLE_MS` while none of
+ * its batches is being applied is closed too (the shipper sends an empty batch every
+ * second when it has nothing else to send).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -48,7 +49,10 @@ export function batchStreamRoutes(app: FastifyInstance, deps: BatchStreamDeps): 
       return;
     }
     const path = (request.url ?? '').split('?')[0];
-    if (path !== STREAM_PATH) return refuse(socket, new DomainError('not_found', `no stream at ${path}`));
+    if (path !== STREAM_PATH) {
+      refuse(socket, new DomainError('not_found', `no stream at ${path}`));
+      return;
+    }
     let peer: VerifiedPeer;
     try {
       peer = deps.verifier.verify({
@@ -59,7 +63,8 @@ export function batchStreamRoutes(app: FastifyInstance, deps: BatchStreamDeps): 
       if (peer.contentSha256 !== EMPTY_SHA256)
         throw new DomainError('unauthenticated', 'a stream is opened by a request without a body');
     } catch (err) {
-      return refuse(socket, err instanceof DomainError ? err : new DomainError('unauthenticated', 'bad signature'));
+      refuse(socket, err instanceof DomainError ? err : new DomainError('unauthenticated', 'bad signature'));
+      return;
     }
     verified.set(request, peer);
     wss.handleUpgrade(request, socket, head, (ws) => serve(ws, peer, deps));
@@ -87,22 +92,34 @@ function serve(ws: WebSocket, peer: VerifiedPeer, deps: BatchStreamDeps): void {
   const opener = new FrameOpener(key, 'batches');
   const sealer = new FrameSealer(key, 'answers');
   const idleMs = deps.idleMs ?? IDLE_MS;
-  const idle = setTimeout(() => ws.terminate(), idleMs);
+  let applying = 0;
+  // Silent for idleMs with nothing being applied: the sender is gone (it heartbeats every second).
+  const idle: NodeJS.Timeout = setTimeout(function expire() {
+    if (applying > 0) idle.refresh();
+    else ws.terminate();
+  }, idleMs);
   const drop = (why: string) => {
     deps.logger.warn({ region: peer.region, why }, 'replication: batch stream closed');
     ws.terminate();
   };
   ws.on('message', (data: RawData, isBinary: boolean) => {
     idle.refresh();
-    if (!isBinary || !Buffer.isBuffer(data)) return drop('a frame that is not binary');
+    if (!isBinary || !Buffer.isBuffer(data)) {
+      drop('a frame that is not binary');
+      return;
+    }
     let text: string;
     try {
       text = opener.open(data);
     } catch (err) {
-      return drop((err as Error).message);
+      drop((err as Error).message);
+      return;
     }
     const message = envelope(text);
-    if (!message) return drop('a frame that is not {"id", "batch"}');
+    if (!message) {
+      drop('a frame that is not {"id", "batch"}');
+      return;
+    }
     void answer(message.id, message.batch);
   });
   ws.on('close', () => clearTimeout(idle));
@@ -111,6 +128,7 @@ function serve(ws: WebSocket, peer: VerifiedPeer, deps: BatchStreamDeps): void {
   async function answer(id: number, batch: unknown): Promise<void> {
     let status = 200;
     let body: unknown;
+    applying++;
     try {
       body = await deps.receive(peer.region, batch);
     } catch (err) {
@@ -120,6 +138,8 @@ function serve(ws: WebSocket, peer: VerifiedPeer, deps: BatchStreamDeps): void {
       body = {
         error: known ? { code: known.code, message: known.message } : { code: 'internal', message: 'internal error' },
       };
+    } finally {
+      applying--;
     }
     if (ws.readyState !== ws.OPEN) return;
     ws.send(sealer.seal(JSON.stringify({ id, status, body })), { binary: true });

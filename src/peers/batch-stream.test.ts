@@ -304,4 +304,24 @@ describe('batch stream', () => {
     expect(await b.send(s.url, '{"n":2}', OPTS)).toEqual({ echo: { n: 2 } });
     expect(s.sockets).toHaveLength(2);
   });
+
+  test('a batch applied for longer than idleMs keeps its connection: it is answered', async () => {
+    const s = await region({ idleMs: 200 });
+    s.receive = (_r, batch) => new Promise((resolve) => setTimeout(() => resolve({ slow: batch }), 700));
+    const b = streams();
+    expect(await b.send(s.url, '{"n":1}', OPTS)).toEqual({ slow: { n: 1 } });
+    expect(s.sockets).toHaveLength(1);
+  });
+
+  test('a batch whose signal is already aborted is not sent; a stopped BatchStreams sends nothing', async () => {
+    const s = await region();
+    const b = streams();
+    expect(await b.send(s.url, '{"n":1}', OPTS)).toEqual({ echo: { n: 1 } });
+    await expect(b.send(s.url, '{"n":2}', { ...OPTS, signal: AbortSignal.abort() })).rejects.toThrow('aborted');
+    expect(await b.send(s.url, '{"n":3}', OPTS)).toEqual({ echo: { n: 3 } });
+    expect(s.received.map((r) => r.batch)).toEqual([{ n: 1 }, { n: 3 }]);
+    b.close();
+    await expect(b.send(s.url, '{"n":4}', OPTS)).rejects.toThrow('stopped');
+    expect(s.sockets).toHaveLength(1);
+  });
 });

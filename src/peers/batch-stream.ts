@@ -141,6 +141,7 @@ class Connection {
     if (this.closed || !this.sealer) {
       return Promise.reject(new PeerRequestError(`${this.what}: connection closed`, null, null));
     }
+    if (signal?.aborted) return Promise.reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = () => {
@@ -167,12 +168,20 @@ class Connection {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (!this.opener || !isBinary || !Buffer.isBuffer(data)) return this.fail(new Error('a frame that is not binary'));
+    if (!this.opener || !isBinary || !Buffer.isBuffer(data)) {
+      this.fail(new Error('a frame that is not binary'));
+      return;
+    }
     let answer: Answer;
     try {
       answer = JSON.parse(this.opener.open(data)) as Answer;
     } catch (err) {
-      return this.fail(new PeerRequestError(`${this.what}: ${(err as Error).message}`, null, null));
+      this.fail(new PeerRequestError(`${this.what}: ${(err as Error).message}`, null, null));
+      return;
+    }
+    if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
+      this.fail(new PeerRequestError(`${this.what}: an answer that is not {id, status, body}`, null, null));
+      return;
     }
     const pending = this.pending.get(answer.id);
     if (!pending) return; // its batch was aborted
@@ -229,6 +238,7 @@ export class BatchStreams {
 
   /** Sends one batch (its JSON text) and resolves with the peer's verified answer body. */
   async send(baseUrl: string, batchText: string, options: { timeoutMs: number; signal?: AbortSignal }) {
+    if (this.stopped) throw new PeerRequestError(`stream ${baseUrl}${STREAM_PATH}: stopped`, null, null);
     const connection = this.connection(baseUrl, options.timeoutMs);
     await connection.ready;
     return connection.send(batchText, options.timeoutMs, options.signal);
