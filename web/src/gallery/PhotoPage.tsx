@@ -62,7 +62,9 @@ export function PhotoPage({ photoId, user, gallery }: { photoId: string; user: U
             height={photo?.height}
           />
         ) : (
-          <p className="muted">{image.error ?? 'Loading the image…'}</p>
+          <p className="muted">
+            {image.error ?? (image.arriving ? 'The image is still on its way to this region…' : 'Loading the image…')}
+          </p>
         )}
       </div>
       {photo && (

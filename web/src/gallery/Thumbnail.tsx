@@ -14,7 +14,7 @@ export function Thumbnail({ photo }: { photo: Photo }) {
   const { api } = useServices();
   const ref = useRef<HTMLAnchorElement>(null);
   const visible = useVisible(ref);
-  const { url, error } = useBlobUrl(visible ? photo.photoId : undefined, (signal) =>
+  const { url, error, arriving } = useBlobUrl(visible ? photo.photoId : undefined, (signal) =>
     api.photos.bytes(photo.photoId, 'thumbnail', signal),
   );
   const label = `Photo by ${photo.owner}, ${formatDateTime(photo.createdAt)}`;
@@ -24,8 +24,8 @@ export function Thumbnail({ photo }: { photo: Photo }) {
         {url ? (
           <img src={url} alt="" />
         ) : (
-          <span className="tile-placeholder" title={error}>
-            {error ? 'Thumbnail unavailable' : ''}
+          <span className="tile-placeholder" title={error ?? (arriving ? 'On its way to this region' : undefined)}>
+            {error ? 'Thumbnail unavailable' : arriving ? 'Arriving…' : ''}
           </span>
         )}
       </a>
