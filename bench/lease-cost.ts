@@ -16,6 +16,10 @@ export interface LeaseCounters {
   writesRefused: Record<string, number>;
   /** Time left on the primary's writer lease, in seconds. */
   leaseRemainingSec: number | null;
+  /** The primary's longest event-loop delay since the scrape before (prom-client resets it on each scrape), in seconds. */
+  eventLoopLagMaxSec: number | null;
+  /** The primary's WAL fdatasyncs so far that took longer than 0.1, 0.25 and 1 s. */
+  slowWalSyncs: { over100ms: number; over250ms: number; over1s: number };
 }
 
 export interface LeaseCost {
@@ -28,6 +32,13 @@ export interface LeaseCost {
   /** Writes the primary refused during the phase, by reason (no_quorum, fenced: for want of a lease). */
   writesRefused: Record<string, number>;
   leaseRemainingSecAtEnd: number | null;
+  /** Stalls of the primary during the phase: what could hold its writes (not the lease). */
+  primaryStalls: {
+    eventLoopLagMaxMs: number | null;
+    walSyncsOver100ms: number;
+    walSyncsOver250ms: number;
+    walSyncsOver1s: number;
+  };
 }
 
 export async function readLeaseCounters(dep: BenchDeployment): Promise<LeaseCounters> {
@@ -44,7 +55,18 @@ export async function readLeaseCounters(dep: BenchDeployment): Promise<LeaseCoun
   const remaining = primary.find((s) => s.name === 'mraa_writer_lease_remaining_seconds');
   if (!secondary.some((s) => s.name === '# TYPE mraa_voter_requests_total'))
     throw new Error(`${dep.secondary.url}/metrics has no mraa_voter_requests_total (a region built before it?)`);
-  return { at: Date.now(), voterRequests, writesRefused, leaseRemainingSec: remaining?.value ?? null };
+  const lag = primary.find((s) => s.name === 'nodejs_eventloop_lag_max_seconds');
+  const syncs = (le: string) =>
+    primary.find((s) => s.name === 'mraa_wal_fsync_duration_seconds_bucket' && s.labels.le === le)?.value ?? 0;
+  const total = syncs('+Inf');
+  return {
+    at: Date.now(),
+    voterRequests,
+    writesRefused,
+    leaseRemainingSec: remaining?.value ?? null,
+    eventLoopLagMaxSec: lag?.value ?? null,
+    slowWalSyncs: { over100ms: total - syncs('0.1'), over250ms: total - syncs('0.25'), over1s: total - syncs('1') },
+  };
 }
 
 export function leaseCost(before: LeaseCounters, after: LeaseCounters): LeaseCost {
@@ -64,6 +86,12 @@ export function leaseCost(before: LeaseCounters, after: LeaseCounters): LeaseCos
     voterRequestsPerSec: Object.fromEntries(Object.entries(requests).map(([k, v]) => [k, v / seconds])),
     writesRefused: delta(before.writesRefused, after.writesRefused),
     leaseRemainingSecAtEnd: after.leaseRemainingSec,
+    primaryStalls: {
+      eventLoopLagMaxMs: after.eventLoopLagMaxSec === null ? null : after.eventLoopLagMaxSec * 1000,
+      walSyncsOver100ms: after.slowWalSyncs.over100ms - before.slowWalSyncs.over100ms,
+      walSyncsOver250ms: after.slowWalSyncs.over250ms - before.slowWalSyncs.over250ms,
+      walSyncsOver1s: after.slowWalSyncs.over1s - before.slowWalSyncs.over1s,
+    },
   };
 }
 

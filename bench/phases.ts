@@ -75,4 +75,9 @@ function noteLease(ctx: BenchContext, results: Results, phase: 'lag' | 'throughp
     `  writer lease: ${cost.renewalsPerSec.toFixed(2)} renewals/s (${cost.renewals} in ${cost.seconds.toFixed(0)} s); ` +
       `writes refused by the primary: ${refused.length ? refused.join(', ') : 'none'}`,
   );
+  const st = cost.primaryStalls;
+  ctx.log(
+    `  primary stalls: longest event-loop delay ${st.eventLoopLagMaxMs?.toFixed(1) ?? '?'} ms; ` +
+      `WAL fdatasyncs over 100 ms: ${st.walSyncsOver100ms} (over 250 ms: ${st.walSyncsOver250ms}, over 1 s: ${st.walSyncsOver1s})`,
+  );
 }
