@@ -230,6 +230,23 @@ describe('batch stream', () => {
     expect(b.available(s.url)).toBe(true);
   });
 
+  test('an upgrade answered 400 or 502 (a proxy on the way that does not pass upgrades): StreamUnsupported too', async () => {
+    for (const status of [400, 502]) {
+      const server = http.createServer((_req, res) => res.writeHead(status).end('no upgrades here'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      server.on('upgrade', (_req, socket) =>
+        socket.end(`HTTP/1.1 ${status} No\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`),
+      );
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const b = streams();
+      const err = await refusal(b.send(url, '{}', OPTS));
+      expect(err).toBeInstanceOf(StreamUnsupported);
+      expect(err.message).toContain(`answered ${status}`);
+      expect(b.available(url)).toBe(false);
+    }
+  });
+
   test('HttpPeerTransport sends by the stream where there is one, by POST to a peer answering 404', async () => {
     const calls: unknown[][] = [];
     const client = {

@@ -9,8 +9,10 @@
  * Failure is the connection's: a frame that fails its MAC, an answer not back within
  * its batch's timeout, or a closed socket fails every batch in flight (the shipper
  * rewinds to where the peer is, as for a lost batch) and the next batch opens a new
- * connection. A peer that answers the upgrade 404 (a version without the stream) is
- * sent batches as HTTP requests (`StreamUnsupported`) for `RETRY_UNSUPPORTED_MS`.
+ * connection. A peer that answers the upgrade with anything but 101 or 401 (404 from a
+ * version without the stream; 400, 426 or 502 from a proxy on the way that does not pass
+ * upgrades) is sent batches as HTTP requests (`StreamUnsupported`) for
+ * `RETRY_UNSUPPORTED_MS`; a 401 is a refusal, like any unsigned request's.
  */
 import WebSocket, { type RawData } from 'ws';
 import {
@@ -30,8 +32,8 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** The peer has no batch stream: send the batch another way. */
 export class StreamUnsupported extends Error {
-  constructor(url: string) {
-    super(`${url}: no batch stream (answered 404)`);
+  constructor(url: string, status: number) {
+    super(`${url}: no batch stream (the upgrade was answered ${status})`);
     this.name = 'StreamUnsupported';
   }
 }
@@ -116,11 +118,12 @@ class Connection {
       this.ws.on('unexpected-response', (req, res) => {
         res.resume();
         req.destroy();
-        if (res.statusCode === 404) {
-          onUnsupported();
-          reject(new StreamUnsupported(this.what));
-        } else {
+        if (res.statusCode === 401) {
           reject(new PeerRequestError(`${this.what}: ${res.statusCode} (stream refused)`, null, null));
+        } else {
+          // No stream there (404 from an older version), or something on the way that does not pass upgrades.
+          onUnsupported();
+          reject(new StreamUnsupported(this.what, res.statusCode ?? 0));
         }
         this.fail(new Error('refused'));
       });
@@ -230,7 +233,7 @@ export class BatchStreams {
     this.keys = keyRing(key);
   }
 
-  /** Whether batches to `baseUrl` go by the stream (false for a while after it answered 404). */
+  /** Whether batches to `baseUrl` go by the stream (false for a while after its upgrade was answered but not taken). */
   available(baseUrl: string): boolean {
     const until = this.unsupportedUntil.get(baseUrl);
     return !this.stopped && (until === undefined || this.now() >= until);
