@@ -5,7 +5,7 @@
  * does), removed when closed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, defaultConfig, writeConfig } from '../config/config.js';
@@ -74,7 +74,17 @@ export async function startThrowawayDeployment(opts: ThrowawayOptions): Promise<
       return /Ctrl-C stops every process/.test(output);
     },
     opts.startTimeoutMs ?? 60_000,
-  );
+  ).catch(async (err: Error) => {
+    // What mraa up said, and the end of each process's log: why it did not start.
+    const logs = await readdir(join(dir, 'data', 'logs')).catch(() => [] as string[]);
+    const tails = await Promise.all(
+      logs.map(
+        async (f) => `--- ${f}\n${(await readFile(join(dir, 'data', 'logs', f), 'utf8').catch(() => '')).slice(-3000)}`,
+      ),
+    );
+    up.kill('SIGKILL');
+    throw new Error(`${err.message}\n--- mraa up\n${output.slice(-3000)}\n${tails.join('\n')}`);
+  });
 
   const url = (region: string) => {
     const r = config.regions.find((x) => x.name === region);
