@@ -51,8 +51,8 @@ async function region(options: { stream?: boolean; idleMs?: number } = {}) {
   return s;
 }
 
-function streams(key = KEY, self = SELF, now?: () => number): BatchStreams {
-  const b = new BatchStreams(key, self, now);
+function streams(key = KEY, self = SELF, options: ConstructorParameters<typeof BatchStreams>[2] = {}): BatchStreams {
+  const b = new BatchStreams(key, self, options);
   cleanups.push(() => b.close());
   return b;
 }
@@ -219,7 +219,8 @@ describe('batch stream', () => {
   test('a peer without the stream (404): StreamUnsupported, then not tried for RETRY_UNSUPPORTED_MS', async () => {
     const s = await region({ stream: false });
     let now = 1_000_000;
-    const b = streams(KEY, SELF, () => now);
+    const told: [string, number | null][] = [];
+    const b = streams(KEY, SELF, { now: () => now, onFallback: (url, status) => told.push([url, status]) });
     expect(b.available(s.url)).toBe(true);
     expect(await refusal(b.send(s.url, '{}', OPTS))).toBeInstanceOf(StreamUnsupported);
     expect(b.available(s.url)).toBe(false);
@@ -228,6 +229,9 @@ describe('batch stream', () => {
     expect(b.available(s.url)).toBe(false);
     now += 1;
     expect(b.available(s.url)).toBe(true);
+    // Told once, not at every retry.
+    expect(await refusal(b.send(s.url, '{}', OPTS))).toBeInstanceOf(StreamUnsupported);
+    expect(told).toEqual([[s.url, 404]]);
   });
 
   test('an upgrade answered 400 or 502 (a proxy on the way that does not pass upgrades): StreamUnsupported too', async () => {

@@ -68,7 +68,7 @@ class Connection {
     keys: KeyRing,
     self: string,
     timeoutMs: number,
-    onUnsupported: () => void,
+    onUnsupported: (status: number) => void,
     private readonly onClosed: (c: Connection) => void,
   ) {
     const headers = signPeerRequest(keys[0], {
@@ -122,7 +122,7 @@ class Connection {
           reject(new PeerRequestError(`${this.what}: ${res.statusCode} (stream refused)`, null, null));
         } else {
           // No stream there (404 from an older version), or something on the way that does not pass upgrades.
-          onUnsupported();
+          onUnsupported(res.statusCode ?? 0);
           reject(new StreamUnsupported(this.what, res.statusCode ?? 0));
         }
         this.fail(new Error('refused'));
@@ -225,12 +225,21 @@ export class BatchStreams {
   private readonly unsupportedUntil = new Map<string, number>();
   private stopped = false;
 
+  private readonly now: () => number;
+  /** Peers whose batches go as HTTP requests now (told once when that starts, once when the stream works again). */
+  private readonly fellBack = new Set<string>();
+
   constructor(
     key: string | KeyRing,
     private readonly self: string,
-    private readonly now: () => number = Date.now,
+    private readonly options: {
+      now?: () => number;
+      /** Told when batches to a peer start going as HTTP requests (its upgrade answered `status`), and when the stream works again (null). */
+      onFallback?: (baseUrl: string, status: number | null) => void;
+    } = {},
   ) {
     this.keys = keyRing(key);
+    this.now = options.now ?? Date.now;
   }
 
   /** Whether batches to `baseUrl` go by the stream (false for a while after its upgrade was answered but not taken). */
@@ -244,6 +253,7 @@ export class BatchStreams {
     if (this.stopped) throw new PeerRequestError(`stream ${baseUrl}${STREAM_PATH}: stopped`, null, null);
     const connection = this.connection(baseUrl, options.timeoutMs);
     await connection.ready;
+    if (this.fellBack.delete(baseUrl)) this.options.onFallback?.(baseUrl, null);
     return connection.send(batchText, options.timeoutMs, options.signal);
   }
 
@@ -264,7 +274,11 @@ export class BatchStreams {
       this.keys,
       this.self,
       timeoutMs,
-      () => this.unsupportedUntil.set(baseUrl, this.now() + RETRY_UNSUPPORTED_MS),
+      (status) => {
+        this.unsupportedUntil.set(baseUrl, this.now() + RETRY_UNSUPPORTED_MS);
+        if (!this.fellBack.has(baseUrl)) this.options.onFallback?.(baseUrl, status);
+        this.fellBack.add(baseUrl);
+      },
       (c) => {
         if (this.connections.get(baseUrl) === c) this.connections.delete(baseUrl);
       },

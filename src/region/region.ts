@@ -170,7 +170,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     subscribers: () => events.subscriberCount(),
   });
   const peerClient = new PeerClient(replicationKeys(config.secrets), self.name);
-  const streams = new BatchStreams(replicationKeys(config.secrets), self.name);
+  const streams = new BatchStreams(replicationKeys(config.secrets), self.name, {
+    onFallback: (peerUrl, status) => {
+      if (status === null) logger.info({ peerUrl }, 'replication: the batch stream to this peer works again');
+      else
+        logger.warn(
+          { peerUrl, status },
+          `replication: the batch stream upgrade was answered ${status} (a peer of an older version, or a proxy that does not pass upgrades): batches go as HTTP requests, the stream is tried again every minute`,
+        );
+    },
+  });
   const transport = traffic.metered(new HttpPeerTransport(peerClient, streams));
   const verifier = new PeerVerifier(
     replicationKeys(config.secrets),
